@@ -1,0 +1,36 @@
+// Names that carry state (topics, consumer groups) live here and nowhere else.
+
+export const TOPICS = {
+  accessRaw: 'tether.access.raw',
+  accessEnriched: 'tether.access.enriched',
+  identityUsers: 'tether.identity.users',
+  identityDevices: 'tether.identity.devices',
+  identityNhi: 'tether.identity.nhi',
+  identityConnectors: 'tether.identity.connectors',
+  dlq: 'tether.dlq',
+  ingestCheckpoints: 'tether.ingest.checkpoints',
+} as const;
+
+export type TopicRole = keyof typeof TOPICS;
+
+/** Topics whose value per key is the latest state: compacted, never deleted by time. */
+export const COMPACTED_ROLES: readonly TopicRole[] = [
+  'identityUsers', 'identityDevices', 'identityNhi', 'identityConnectors', 'ingestCheckpoints',
+];
+
+export const CONSUMER_GROUPS = {
+  enrich: 'tether-enrich',
+  sinkEvents: 'tether-sink-clickhouse-events',
+  sinkIdentity: 'tether-sink-clickhouse-identity',
+  sinkDlq: 'tether-sink-clickhouse-dlq',
+} as const;
+
+/**
+ * Topic names with an optional prefix, so tests and parallel deployments can
+ * share one cluster without sharing state.
+ */
+export function topicNames(prefix = ''): { readonly [K in TopicRole]: string } {
+  const out = {} as Record<TopicRole, string>;
+  for (const [role, name] of Object.entries(TOPICS) as [TopicRole, string][]) out[role] = `${prefix}${name}`;
+  return Object.freeze(out);
+}

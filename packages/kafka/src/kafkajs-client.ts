@@ -1,0 +1,138 @@
+// kafkajs adapter. kafkajs is unmaintained but the project's named client; its
+// eachBatch consumer is the fastest reader measured here (reference, section 0).
+import { Kafka, logLevel, type Consumer as KjsConsumer, type LogEntry } from 'kafkajs';
+import type { Logger } from '#log';
+import type {
+  Admin, ConsumeOptions, ConsumedMessage, Consumer, ConsumerOptions, KafkaClient, KafkaConnection,
+  PartitionOffsets, ProduceRecord, Producer, TopicSpec,
+} from './types.ts';
+import { groupByTopic, headersToStrings, topicConfigEntries } from './shared.ts';
+
+export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaClient {
+  const kafka = new Kafka({
+    clientId: connection.clientId,
+    brokers: [...connection.brokers],
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => forwardLog(log, entry),
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+  });
+
+  return {
+    name: 'kafkajs',
+    async producer(): Promise<Producer> {
+      const producer = kafka.producer({ allowAutoTopicCreation: false });
+      await producer.connect();
+      return {
+        async send(records: readonly ProduceRecord[]) {
+          if (records.length === 0) return;
+          const topicMessages = [...groupByTopic(records)].map(([topic, recs]) => ({
+            topic,
+            messages: recs.map((r) => ({
+              key: r.key,
+              value: r.value,
+              headers: r.headers,
+              partition: r.partition,
+              timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
+            })),
+          }));
+          await producer.sendBatch({ topicMessages, acks: -1 });
+        },
+        close: () => producer.disconnect(),
+      };
+    },
+
+    consumer(options: ConsumerOptions): Consumer {
+      const consumer: KjsConsumer = kafka.consumer({
+        groupId: options.groupId,
+        maxWaitTimeInMs: options.maxWaitMs ?? 500,
+        sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+        allowAutoTopicCreation: false,
+      });
+      let topics: readonly string[] = [];
+      return {
+        async run(run: ConsumeOptions) {
+          topics = run.topics;
+          await consumer.connect();
+          await consumer.subscribe({ topics: [...run.topics], fromBeginning: run.fromBeginning });
+          consumer.on(consumer.events.CRASH, (event) => {
+            if (!event.payload.restart) run.onCrash?.(event.payload.error);
+          });
+          const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+          await consumer.run({
+            autoCommit: false,
+            eachBatchAutoResolve: false,
+            partitionsConsumedConcurrently: 3,
+            eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+              const max = run.maxBatchSize ?? Number.MAX_SAFE_INTEGER;
+              for (let start = 0; start < batch.messages.length; start += max) {
+                if (!isRunning() || isStale()) return;
+                const slice = batch.messages.slice(start, start + max);
+                const messages: ConsumedMessage[] = slice.map((m) => ({
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  offset: BigInt(m.offset),
+                  key: m.key,
+                  value: m.value,
+                  timestamp: Number(m.timestamp),
+                  headers: headersToStrings(m.headers),
+                }));
+                await run.eachBatch({ topic: batch.topic, partition: batch.partition, messages });
+                const last = messages[messages.length - 1]!.offset;
+                await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(last + 1n) }]);
+                await heartbeat();
+              }
+            },
+          });
+          await joined;
+        },
+        pause: () => consumer.pause(topics.map((topic) => ({ topic }))),
+        resume: () => consumer.resume(topics.map((topic) => ({ topic }))),
+        stop: () => consumer.disconnect(),
+      };
+    },
+
+    async admin(): Promise<Admin> {
+      const admin = kafka.admin();
+      await admin.connect();
+      return {
+        async createTopics(specs: readonly TopicSpec[]) {
+          const existing = new Set(await admin.listTopics());
+          const missing = specs.filter((s) => !existing.has(s.name));
+          if (missing.length === 0) return;
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((s) => ({
+              topic: s.name,
+              numPartitions: s.partitions,
+              replicationFactor: 1,
+              configEntries: Object.entries(topicConfigEntries(s)).map(([name, value]) => ({ name, value })),
+            })),
+          });
+        },
+        async deleteTopics(names) {
+          if (names.length > 0) await admin.deleteTopics({ topics: [...names] });
+        },
+        listTopics: () => admin.listTopics(),
+        async topicOffsets(topic): Promise<PartitionOffsets[]> {
+          const offsets = await admin.fetchTopicOffsets(topic);
+          return offsets
+            .map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }))
+            .sort((a, b) => a.partition - b.partition);
+        },
+        async groupOffsets(groupId, topic) {
+          const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+          return new Map((entry?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+        },
+        close: () => admin.disconnect(),
+      };
+    },
+  };
+}
+
+function forwardLog(log: Logger, entry: LogEntry): void {
+  const { message, ...extra } = entry.log;
+  const fields = { component: 'kafkajs', namespace: entry.namespace, ...extra };
+  // A group coordinator still loading right after broker start is retried by the client.
+  if (entry.level <= logLevel.ERROR) log.error(fields, message);
+  else log.warn(fields, message);
+}

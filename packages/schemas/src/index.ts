@@ -1,0 +1,9 @@
+export { loadSchemas, SCHEMA_DIR, NAMESPACE } from './avro-types.ts';
+export type { LoadedSchemas } from './avro-types.ts';
+export { generateTypes } from './typegen.ts';
+export { createCodec } from './codec.ts';
+export type { Codec, CodecOptions } from './codec.ts';
+export { RECORD_FOR_TOPIC, SUBJECT_COMPATIBILITY, subjectFor, registerSchemas, createRegistryClient } from './registry.ts';
+export type { RecordForTopic } from './registry.ts';
+export type * from './generated-types.ts';
+export { deriveEventId, versionKey } from './event-id.ts';

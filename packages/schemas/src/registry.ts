@@ -1,0 +1,64 @@
+// Which record each topic carries, and registration of those records in a
+// Confluent-compatible registry (TopicNameStrategy subjects).
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { topicNames, type TopicRole } from '#config';
+import { tetherError } from '#errors';
+import type { LoadedSchemas } from './avro-types.ts';
+import type { RecordTypes } from './generated-types.ts';
+
+export const RECORD_FOR_TOPIC = {
+  accessRaw: 'AccessEvent',
+  accessEnriched: 'EnrichedAccessEvent',
+  identityUsers: 'PersonVersion',
+  identityDevices: 'DeviceVersion',
+  identityNhi: 'NonHumanIdentityVersion',
+  identityConnectors: 'ConnectorVersion',
+  dlq: 'DeadLetter',
+  ingestCheckpoints: 'IngestCheckpoint',
+} as const satisfies Record<TopicRole, keyof RecordTypes>;
+
+export type RecordForTopic = { [R in TopicRole]: RecordTypes[(typeof RECORD_FOR_TOPIC)[R]] };
+
+/**
+ * FULL = BACKWARD + FORWARD: new readers read old data and old readers read
+ * new data. BACKWARD alone would accept dropping a required field, which
+ * breaks every detection rule still on the old schema.
+ */
+export const SUBJECT_COMPATIBILITY = COMPATIBILITY.FULL;
+
+export function subjectFor(topic: string): string {
+  return `${topic}-value`;
+}
+
+export interface RegisteredIds {
+  /** Topic role -> schema id the producer stamps. */
+  ids: Map<TopicRole, number>;
+}
+
+/** Registers every topic's record; idempotent (the registry returns the existing id). */
+export async function registerSchemas(
+  registry: SchemaRegistry,
+  loaded: LoadedSchemas,
+  topicPrefix = '',
+): Promise<Map<TopicRole, number>> {
+  const topics = topicNames(topicPrefix);
+  const ids = new Map<TopicRole, number>();
+  for (const [role, recordName] of Object.entries(RECORD_FOR_TOPIC) as [TopicRole, keyof RecordTypes][]) {
+    const schema = loaded.schemas.get(recordName);
+    if (!schema) throw tetherError('TETHER_SCHEMA_INVALID', `no schema file defines ${recordName}`);
+    try {
+      const { id } = await registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+        { subject: subjectFor(topics[role]), compatibility: SUBJECT_COMPATIBILITY },
+      );
+      ids.set(role, id);
+    } catch (err) {
+      throw tetherError('TETHER_SCHEMA_REGISTRY', `registering ${recordName} under ${subjectFor(topics[role])} failed: ${(err as Error).message}`, { cause: err, retriable: false });
+    }
+  }
+  return ids;
+}
+
+export function createRegistryClient(url: string): SchemaRegistry {
+  return new SchemaRegistry({ host: url, clientId: 'tether', retry: { retries: 5, maxRetryTimeInSecs: 10 } });
+}
