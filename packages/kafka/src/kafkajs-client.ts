@@ -62,7 +62,7 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
             autoCommit: false,
             eachBatchAutoResolve: false,
             partitionsConsumedConcurrently: 3,
-            eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+            eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
               const max = run.maxBatchSize ?? Number.MAX_SAFE_INTEGER;
               for (let start = 0; start < batch.messages.length; start += max) {
                 if (!isRunning() || isStale()) return;
@@ -78,6 +78,8 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
                 }));
                 await run.eachBatch({ topic: batch.topic, partition: batch.partition, messages });
                 const last = messages[messages.length - 1]!.offset;
+                // resolveOffset moves the fetch position; commitOffsets makes it durable.
+                resolveOffset(String(last));
                 await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(last + 1n) }]);
                 await heartbeat();
               }

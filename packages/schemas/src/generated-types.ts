@@ -120,7 +120,7 @@ export interface AccessEvent {
   connector: null | ConnectorRef;
   /** The original record, exact bytes as read. */
   raw: Buffer;
-  /** JSON object of source fields not mapped above. */
+  /** JSON object of source fields not mapped above (an empty object when all were mapped). */
   unmapped: string;
 }
 
