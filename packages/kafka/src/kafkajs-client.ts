@@ -1,6 +1,6 @@
 // kafkajs adapter. kafkajs is unmaintained but the project's named client; its
 // eachBatch consumer is the fastest reader measured here (reference, section 0).
-import { Kafka, logLevel, type Consumer as KjsConsumer, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Consumer as KjsConsumer, type LogEntry } from 'kafkajs';
 import type { Logger } from '#log';
 import type {
   Admin, ConsumeOptions, ConsumedMessage, Consumer, ConsumerOptions, KafkaClient, KafkaConnection,
@@ -20,7 +20,8 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
   return {
     name: 'kafkajs',
     async producer(): Promise<Producer> {
-      const producer = kafka.producer({ allowAutoTopicCreation: false });
+      // The default partitioner is the Java client's murmur2 (named, which also silences kafkajs's v2 migration warning).
+      const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       return {
         async send(records: readonly ProduceRecord[]) {
