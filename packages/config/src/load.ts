@@ -57,6 +57,7 @@ export const commonEnvShape = {
   TETHER_CLICKHOUSE_PASSWORD: z.string().default(''),
   TETHER_CLICKHOUSE_DATABASE: env.string('tether'),
   TETHER_TOPIC_PREFIX: z.string().default(''),
+  TETHER_TOPIC_PARTITIONS: env.int(3, 1, 1024),
   TETHER_LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info'),
   TETHER_KAFKA_PRODUCER_CLIENT: env.oneOf(['kafkajs', 'platformatic'], 'platformatic'),
   TETHER_KAFKA_CONSUMER_CLIENT: env.oneOf(['kafkajs', 'platformatic'], 'kafkajs'),
