@@ -19,7 +19,7 @@ program
     const producer = await pipeline.kafka.producer.producer();
     try {
       const summary = await importDirectoryCsv(readFileSync(file), { producer, codec: pipeline.codec, topics: pipeline.topics, log });
-      process.stderr.write(`directory import: ${summary.rows} rows, ${summary.versions} versions produced, ${summary.dead} to the DLQ\n`);
+      process.stderr.write(`directory import: ${summary.items} rows, ${summary.sent} versions produced, ${summary.dead} to the DLQ\n`);
     } finally {
       await producer.close();
     }
