@@ -65,10 +65,9 @@ describe('ClickHouse smoke', () => {
 
   it('runs the portable smoke DDL on this server', async () => {
     const db = uniqueName('smoke_ddl');
-    await client.command({ query: `CREATE DATABASE ${db}` });
     try {
       for (const statement of smokeStatements()) {
-        const sql = statement.replaceAll('smoke.', `${db}.`);
+        const sql = statement.replaceAll('tether_smoke', db);
         if (/^\s*SELECT/i.test(sql)) await (await client.query({ query: sql, format: 'JSONEachRow' })).json();
         else await client.command({ query: sql });
       }
@@ -80,7 +79,7 @@ describe('ClickHouse smoke', () => {
   it('runs the same DDL on a current engine (chdb)', () => {
     expect(existsSync(VENV_PYTHON), 'the chdb venv: bash infra/local/stack.sh install').toBe(true);
     const out = execFileSync(VENV_PYTHON, [path.join(ROOT, 'infra/chdb/run_sql.py'), SMOKE_SQL], { encoding: 'utf8' });
-    expect(out).toMatch(/^2\d\.|\n2\d\./);
+    expect(out).toMatch(/engine: chdb 2\d\.\d+/);
     expect(out).toContain('ok');
   });
 });
