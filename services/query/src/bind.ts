@@ -76,10 +76,12 @@ export function formatValue(type: ParamType, value: ParamValue, name = '?'): str
       if (typeof value === 'string') return quoteString(value, name);
       if (value instanceof Uint8Array) return quoteBytes(value);
       throw typeError(name, type, value);
+    // Integers stay bare literals: 18.16 accepts only a number after LIMIT.
+    // A negative one is parenthesised so `a -{x:Int64}` cannot become `a --5`.
     case 'Int64':
-      return `toInt64(${integer(value, name, type, INT64_MIN, INT64_MAX)})`;
+      return integerLiteral(integer(value, name, type, INT64_MIN, INT64_MAX));
     case 'UInt64':
-      return `toUInt64(${integer(value, name, type, 0n, UINT64_MAX)})`;
+      return integerLiteral(integer(value, name, type, 0n, UINT64_MAX));
     case 'Float64':
       return `toFloat64(${float(value, name)})`;
     case 'DateTime':
@@ -105,10 +107,13 @@ export function isParamName(text: string): boolean {
 }
 
 /**
- * A ClickHouse string literal for `text`: quote and backslash escaped,
- * control characters (C0, DEL) as \xHH so the query stays one printable
- * line per line of SQL. Lone UTF-16 surrogates have no UTF-8 form and would
- * silently become U+FFFD on the wire, changing the value: refused.
+ * A ClickHouse string literal for `text`: quote and backslash escaped;
+ * characters that end or bend a line for some reader are written as the
+ * \xHH escapes of their UTF-8 bytes (same value to ClickHouse): C0 and C1
+ * controls, DEL, U+2028/U+2029 (line ends to Python's splitlines and old JS),
+ * and the bidi and zero-width marks that make a query in a manifest or a log
+ * read differently from what runs. Lone UTF-16 surrogates have no UTF-8
+ * form and would silently become U+FFFD on the wire: refused.
  */
 export function quoteString(text: string, name = '?'): string {
   if (!text.isWellFormed()) {
@@ -120,10 +125,14 @@ export function quoteString(text: string, name = '?'): string {
     if (code === 0x27) out += "\\'";
     else if (code === 0x5c) out += '\\\\';
     else if (code < 0x20 || code === 0x7f) out += hexEscape(code);
+    else if (DISGUISING.test(text[i]!)) for (const byte of Buffer.from(text[i]!, 'utf8')) out += hexEscape(byte);
     else out += text[i];
   }
   return `${out}'`;
 }
+
+// C1 controls, ALM, zero-width and directional marks, line/paragraph separators, bidi embeddings and isolates, BOM.
+const DISGUISING = /[\u0080-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 
 /** A ClickHouse string literal holding exactly these bytes (any encoding, or none). */
 export function quoteBytes(bytes: Uint8Array): string {
@@ -220,14 +229,18 @@ function skipQuoted(sql: string, open: number, quote: string): number {
 
 // ----------------------------------------------------------------- values ---
 
-function integer(value: ParamValue, name: string, type: ParamType, min: bigint, max: bigint): string {
+function integerLiteral(n: bigint): string {
+  return n < 0n ? `(${n})` : `${n}`;
+}
+
+function integer(value: ParamValue, name: string, type: ParamType, min: bigint, max: bigint): bigint {
   let n: bigint;
   if (typeof value === 'bigint') n = value;
   else if (typeof value === 'number' && Number.isSafeInteger(value)) n = BigInt(value);
   else if (typeof value === 'string' && /^-?(0|[1-9]\d{0,19})$/.test(value)) n = BigInt(value);
   else throw typeError(name, type, value);
   if (n < min || n > max) throw bindError(`parameter "${name}" is out of range for ${type}: ${n}`, { name });
-  return n.toString();
+  return n;
 }
 
 function float(value: ParamValue, name: string): string {

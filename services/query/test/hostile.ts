@@ -30,7 +30,7 @@ export function hostileString(rand: () => number): string {
     if (pick < 0.6) parts.push(FRAGMENTS[Math.floor(rand() * FRAGMENTS.length)]!);
     else if (pick < 0.75) parts.push(String.fromCharCode(Math.floor(rand() * 0x20)));
     else if (pick < 0.9) parts.push(String.fromCodePoint(randomScalar(rand)));
-    else parts.push(Math.random.name.slice(0, Math.floor(rand() * 6)));
+    else parts.push(String.fromCharCode(0x20 + Math.floor(rand() * 0x5f)));
   }
   return parts.join('');
 }

@@ -1,0 +1,28 @@
+// The query service's environment: the shared endpoints plus its own knobs.
+// Units are in the names; defaults live here and nowhere else.
+import { z } from 'zod';
+import { commonEnvShape, env, loadConfig } from '#config';
+
+export const queryEnvSchema = z.object({
+  ...commonEnvShape,
+  /**
+   * Bearer token of the HTTP API (`serve` refuses to start without one).
+   * Long enough that guessing is hopeless; never logged.
+   */
+  TETHER_QUERY_API_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  TETHER_QUERY_HOST: env.string('127.0.0.1'),
+  /** HTTP API port; 0 picks a free port. */
+  TETHER_QUERY_PORT: env.int(8420, 0, 65_535),
+  /** Most rows one API answer carries; a trail that would exceed it fails instead of being cut. */
+  TETHER_QUERY_MAX_ROWS: env.int(100_000, 1, 10_000_000),
+  /** ClickHouse's own limit on one query's run time. */
+  TETHER_QUERY_TIMEOUT_MS: env.int(60_000, 1_000, 3_600_000),
+  /** Graceful stop budget for `serve`: finish the answers in flight. */
+  TETHER_QUERY_SHUTDOWN_GRACE_MS: env.int(10_000, 100, 600_000),
+});
+
+export type QueryConfig = z.output<typeof queryEnvSchema>;
+
+export function loadQueryConfig(source: NodeJS.ProcessEnv = process.env): Readonly<QueryConfig> {
+  return loadConfig(queryEnvSchema, source);
+}

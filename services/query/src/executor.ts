@@ -1,0 +1,54 @@
+// Runs bound SQL on ClickHouse read-only, with a time limit, and turns
+// failures into TETHER_QUERY_FAILED (retriable when the server was not
+// reachable, not when it refused the query).
+import type { ClickHouse } from '#clickhouse';
+import { clickHouseErrorInfo, loggableClickHouseMessage } from '#clickhouse';
+import { tetherError, TetherError } from '#errors';
+
+export type ResultRow = Record<string, unknown>;
+
+export interface QueryRunner {
+  rows(sql: string, signal?: AbortSignal): Promise<ResultRow[]>;
+  stream(sql: string, signal?: AbortSignal): AsyncIterable<ResultRow>;
+}
+
+export function queryRunner(ch: ClickHouse, options: { timeoutMs: number }): QueryRunner {
+  // readonly=2: no writes or DDL whatever the text says; settings may still be sent.
+  const settings = { readonly: '2', max_execution_time: Math.ceil(options.timeoutMs / 1000) };
+  return {
+    async rows(sql, signal) {
+      try {
+        return await ch.queryRows<ResultRow>(sql, { settings, signal });
+      } catch (err) {
+        throw queryFailed(err);
+      }
+    },
+    async *stream(sql, signal) {
+      try {
+        for await (const row of ch.queryStream<ResultRow>(sql, { settings, signal })) yield row;
+      } catch (err) {
+        throw queryFailed(err);
+      }
+    },
+  };
+}
+
+// Refusals caused by a parameter's value rather than by the query or the
+// server: the caller's input to fix (a bad regular expression for match()).
+const INPUT_ERROR_CODES = new Set([427]);
+
+function queryFailed(err: unknown): Error {
+  if (TetherError.is(err)) return err;
+  const info = clickHouseErrorInfo(err);
+  if (info.code !== null && INPUT_ERROR_CODES.has(info.code)) {
+    return tetherError('TETHER_QUERY_BIND', `a parameter was refused by ClickHouse: ${loggableClickHouseMessage(info.message)}`, {
+      cause: err,
+      context: { clickhouseCode: info.code },
+    });
+  }
+  return tetherError('TETHER_QUERY_FAILED', `ClickHouse query failed: ${loggableClickHouseMessage(info.message)}`, {
+    cause: err,
+    retriable: info.code === null,
+    context: { clickhouseCode: info.code },
+  });
+}
