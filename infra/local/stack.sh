@@ -27,6 +27,7 @@ KAFKA_CONTROLLER_PORT=${TETHER_KAFKA_CONTROLLER_PORT:-19093}
 REGISTRY_VERSION=3.3.3          # needs Java 21+
 REGISTRY_FALLBACK_VERSION=3.0.9 # runs on Java 17
 REGISTRY_PORT=${TETHER_REGISTRY_PORT:-18081}
+REGISTRY_MANAGEMENT_PORT=${TETHER_REGISTRY_MANAGEMENT_PORT:-$((REGISTRY_PORT + 1))}
 CH_HTTP_PORT=${TETHER_CLICKHOUSE_HTTP_PORT:-18123}
 CH_TCP_PORT=${TETHER_CLICKHOUSE_TCP_PORT:-19000}
 CHDB_VERSION=${TETHER_CHDB_VERSION:-26.9.0}
@@ -36,7 +37,11 @@ STOP_TIMEOUT=${TETHER_STACK_STOP_TIMEOUT:-30}
 JVM_HEAP=-Xmx512m
 
 # Pinned so the goals behave the same whatever Maven's bundled default is.
-DEP_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
+DEP_PLUGIN_VERSION=3.8.1
+# Apicurio 3.0.9's parent POM (io.apicurio:apicurio-registry:3.0.9) is missing
+# from Maven Central: the 3.x plugin refuses the artifact for it, 2.x only
+# warns and copies the archive.
+DEP_PLUGIN_COPY=org.apache.maven.plugins:maven-dependency-plugin:2.10
 
 SERVERS=(kafka registry clickhouse)
 
@@ -121,7 +126,7 @@ port_open() { timeout 2 bash -c ">/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 
 pid_file() { echo "$RUN_DIR/$1.pid"; }
 
-cmdline_of() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
+cmdline_of() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline"; }
 
 # Pid of a server this script started, if that process is still alive. The
 # command line must mention the state dir, so a recycled pid is never trusted.
@@ -147,33 +152,48 @@ start_detached() {
   mkdir -p "$LOG_DIR" "$RUN_DIR" "$workdir"
   rm -f "$pidf"
   printf '\n===== %s stack.sh starting %s =====\n' "$(date -Is)" "$name" >>"$log"
-  (cd "$workdir" && exec setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$@" </dev/null >>"$log" 2>&1) &
-  local i
-  for i in $(seq 50); do [[ -s $pidf ]] && return 0; sleep 0.1; done
+  # fd 9 is the stack lock: a server must not inherit it, or it would hold the
+  # lock for as long as it runs.
+  # shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
+  (cd "$workdir" && exec setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$@" </dev/null >>"$log" 2>&1 9>&-) &
+  for _ in $(seq 50); do [[ -s $pidf ]] && return 0; sleep 0.1; done
   die "$name did not start (no pid file); see $log"
 }
 
-# Send TERM to the server's process group, wait, then KILL.
-stop_pid() {
-  local name=$1 pid=$2 i
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < STOP_TIMEOUT * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || { say "$name: stopped (pid $pid)"; return 0; }
+# Ask a server to stop: TERM to its process group (setsid made it the leader).
+signal_stop() { kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null || true; }
+
+# Wait for a signalled server to exit; KILL its group after STOP_TIMEOUT.
+wait_stopped() {
+  local name=$1 pid=$2 deadline=$((SECONDS + STOP_TIMEOUT)) killed=0
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      ((killed)) && die "$name: pid $pid survived KILL"
+      say "$name: still running after ${STOP_TIMEOUT}s, sending KILL"
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+      killed=1
+      deadline=$((SECONDS + 5))
+    fi
     sleep 0.1
   done
-  say "$name: still running after ${STOP_TIMEOUT}s, sending KILL"
-  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  die "$name: pid $pid survived KILL"
+  say "$name: stopped (pid $pid)"
 }
 
-# A server failed to come up: say why, loudly, and do not leave it half-started.
+stop_pid() { signal_stop "$2"; wait_stopped "$1" "$2"; }
+
+# Servers this `up` started, stopped again if another one fails.
+STARTED_NOW=()
+
+# A server failed to come up: show the end of its latest log section and stop
+# what this `up` started, so a failed `up` leaves nothing half-running.
 fail_server() {
-  local name=$1 reason=$2 pid
-  printf '\nstack: %s %s. Last lines of %s:\n' "$name" "$reason" "$LOG_DIR/$name.log" >&2
-  tail -n 40 "$LOG_DIR/$name.log" >&2 || true
-  if pid=$(running_pid "$name"); then stop_pid "$name" "$pid" >&2; fi
-  rm -f "$(pid_file "$name")"
+  local name=$1 reason=$2 log=$LOG_DIR/$1.log other pid
+  printf '\nstack: %s %s. Last lines of %s:\n' "$name" "$reason" "$log" >&2
+  awk '/^===== .* stack.sh starting / { n = 0 } { buf[n++] = $0 } END { for (i = (n > 40 ? n - 40 : 0); i < n; i++) print buf[i] }' "$log" >&2 || true
+  for other in "$name" "${STARTED_NOW[@]}"; do
+    if pid=$(running_pid "$other"); then stop_pid "$other" "$pid" >&2; fi
+    rm -f "$(pid_file "$other")"
+  done
   exit 1
 }
 
@@ -200,6 +220,9 @@ apt_install() {
 }
 
 need_mvn() { command -v mvn >/dev/null || apt_install maven; }
+
+# Maven, quiet, without the colour codes it prints even when not on a terminal.
+mvn_quiet() { mvn -q -B -Dstyle.color=never "$@" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'; }
 
 # ----------------------------------------------------------------- install ---
 
@@ -229,15 +252,16 @@ install_kafka() {
     <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>
   </dependencies>
   <build><pluginManagement><plugins>
-    <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-dependency-plugin</artifactId><version>${DEP_PLUGIN##*:}</version></plugin>
+    <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-dependency-plugin</artifactId><version>$DEP_PLUGIN_VERSION</version></plugin>
   </plugins></pluginManagement></build>
 </project>
 EOF
   rm -rf "$home/libs"
-  (cd "$home" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory=libs)
+  (cd "$home" && mvn_quiet dependency:copy-dependencies -DoutputDirectory=libs)
   [[ -f $home/libs/kafka_2.13-$KAFKA_VERSION.jar ]] || die "kafka jars missing after mvn in $home/libs"
   touch "$home/.installed"
-  say "kafka $KAFKA_VERSION: $(ls "$home/libs" | wc -l) jars in $home/libs"
+  local jars=("$home"/libs/*.jar)
+  say "kafka $KAFKA_VERSION: ${#jars[@]} jars in $home/libs"
 }
 
 registry_home() { echo "$DIST_DIR/apicurio-registry-$1"; }
@@ -257,11 +281,11 @@ install_registry() {
   home=$(registry_home "$v")
   if registry_installed "$v"; then say "apicurio registry $v: installed"; return; fi
   need_mvn
-  [[ $v == "$REGISTRY_VERSION" ]] || say "apicurio registry: no Java 21+ found, using $v (runs on Java 17)"
+  [[ $v == "$REGISTRY_VERSION" ]] || say "apicurio registry: $REGISTRY_VERSION needs Java 21+ and none was found; using $v (runs on Java 17)"
   say "apicurio registry $v: fetching from Maven Central ..."
   rm -rf "$home"
   mkdir -p "$home/download" "$home/app"
-  (cd "$home" && mvn -q -B -Dstyle.color=never "$DEP_PLUGIN:copy" \
+  (cd "$home" && mvn_quiet "$DEP_PLUGIN_COPY:copy" \
     -Dartifact="io.apicurio:apicurio-registry-app:$v:tar.gz:all" -DoutputDirectory="$home/download")
   tar -xzf "$home"/download/*.tar.gz -C "$home/app"
   rm -rf "$home/download" # Maven's local repository keeps a copy
@@ -438,14 +462,17 @@ registry_start() {
   mkdir -p "$DATA_DIR/registry"
   # Schemas are kept in an H2 file under the state dir (the default is an
   # in-memory database): Kafka's data survives a restart, so the schema ids
-  # its records carry must survive too.
+  # its records carry must survive too. 3.3.x also opens a Quarkus management
+  # interface (health, metrics), by default on 0.0.0.0:9000, ClickHouse's usual
+  # port: keep it on loopback, next to the API port.
   start_detached registry "$DATA_DIR/registry" "$java" $JVM_HEAP -XX:+ExitOnOutOfMemoryError \
     -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
+    -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$REGISTRY_MANAGEMENT_PORT" \
     -Dapicurio.datasource.url="jdbc:h2:file:$DATA_DIR/registry/registry" \
     -Dapicurio.datasource.jdbc.initial-size=2 -Dapicurio.datasource.jdbc.min-size=2 \
     -jar "$jar"
   local note=""
-  [[ $v == "$REGISTRY_VERSION" ]] || note=" (fallback: no Java 21+ found)"
+  [[ $v == "$REGISTRY_VERSION" ]] || note=" (fallback: $REGISTRY_VERSION needs Java 21+)"
   say "registry: started Apicurio $v on Java $(java_major "$java")$note (pid $(<"$(pid_file registry)"))"
 }
 
@@ -454,7 +481,7 @@ registry_describe() {
   v=$(registry_info | sed -n 's/.*"version" *: *"\([^"]*\)".*/\1/p') || true
   if pid=$(running_pid registry); then
     java=$(readlink -f "/proc/$pid/exe")
-    [[ ${v:-?} == "$REGISTRY_FALLBACK_VERSION" ]] && fallback=", fallback from $REGISTRY_VERSION: no Java 21+"
+    [[ ${v:-?} == "$REGISTRY_FALLBACK_VERSION" ]] && fallback="; fallback, $REGISTRY_VERSION needs Java 21+"
     echo "Apicurio Registry ${v:-?} on Java $(java_major "$java") ($java$fallback)"
   else
     echo "Apicurio Registry ${v:-?}"
@@ -557,11 +584,11 @@ endpoint() {
   esac
 }
 
-port_of() {
+ports_of() {
   case $1 in
-    kafka) echo "$KAFKA_PORT" ;;
-    registry) echo "$REGISTRY_PORT" ;;
-    clickhouse) echo "$CH_HTTP_PORT" ;;
+    kafka) echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" ;;
+    registry) echo "$REGISTRY_PORT $REGISTRY_MANAGEMENT_PORT" ;;
+    clickhouse) echo "$CH_HTTP_PORT $CH_TCP_PORT" ;;
   esac
 }
 
@@ -576,41 +603,47 @@ EOF
 }
 
 cmd_up() {
-  local t0 name pid started=() starts=()
+  local t0 name pid port to_start=() to_wait=()
   t0=$(now)
   all_installed || cmd_install
   mkdir -p "$CONF_DIR" "$DATA_DIR" "$LOG_DIR" "$RUN_DIR"
 
-  # Start everything first and wait afterwards: the JVMs boot in parallel.
+  # Decide for every server before starting any, so a port clash fails the
+  # whole `up` before it has left anything running.
   for name in "${SERVERS[@]}"; do
     if "${name}_ready"; then
       if pid=$(running_pid "$name"); then
         say "$name: already up at $(endpoint "$name") (pid $pid), reusing it"
       else
-        say "$name: something already answers at $(endpoint "$name") (not started by stack.sh; reusing it, 'down' will not stop it)"
+        say "$name: something already answers at $(endpoint "$name") without a pid file here; reusing it"
       fi
-      continue
-    fi
-    if pid=$(running_pid "$name"); then
-      # Ours but not answering yet: another `up` is still starting it.
+    elif pid=$(running_pid "$name"); then
+      # Ours but not answering: still booting or hung; it gets the same timeout.
       say "$name: pid $pid is running but not answering yet; waiting for it"
+      to_wait+=("$name")
     else
-      port_open "$(port_of "$name")" &&
-        die "$name: port $(port_of "$name") is taken by another process that is not a $name server; set the TETHER_*_PORT variables"
-      "${name}_start"
+      for port in $(ports_of "$name"); do
+        port_open "$port" && die "$name: port $port is taken by another process; set the TETHER_*_PORT variables"
+      done
+      to_start+=("$name")
     fi
-    started+=("$name")
-    starts+=("$(now)")
   done
 
-  local i
-  for i in "${!started[@]}"; do
-    wait_ready "${started[$i]}" "${started[$i]}_ready" "${starts[$i]}"
+  # Start everything first and wait afterwards: the JVMs boot in parallel.
+  local -A started_at=()
+  for name in "${to_wait[@]}"; do started_at[$name]=$(now); done
+  for name in "${to_start[@]}"; do
+    started_at[$name]=$(now)
+    STARTED_NOW+=("$name")
+    "${name}_start"
+  done
+  for name in "${to_wait[@]}" "${to_start[@]}"; do
+    wait_ready "$name" "${name}_ready" "${started_at[$name]}"
   done
 
   write_env
   say ""
-  say "stack up in $(since "$t0")s (${#started[@]} started, $((${#SERVERS[@]} - ${#started[@]})) reused). Environment ($STACK_DIR/env):"
+  say "stack up in $(since "$t0")s (${#to_start[@]} started, $((${#SERVERS[@]} - ${#to_start[@]})) reused). Environment ($STACK_DIR/env):"
   cat "$STACK_DIR/env"
 }
 
@@ -623,7 +656,7 @@ cmd_status() {
     local rss="-" version="-"
     [[ $pid == - ]] || rss=$(rss_mb "$pid")
     [[ $health == down ]] || version=$("${name}_describe")
-    [[ $health == up && $pid == - ]] && version+=" [not started by stack.sh]"
+    [[ $health == up && $pid == - ]] && version+=" [no pid file]"
     printf '%-11s %-5s %-8s %-9s %-46s %s\n' "$name" "$health" "$pid" "$rss" "$(endpoint "$name")" "$version"
   done
   say "state dir: $STACK_DIR"
@@ -644,18 +677,30 @@ stray_pids() {
 
 cmd_down() {
   local purge=0 name pid
-  [[ ${1:-} == --purge ]] && purge=1
-  # The registry is a client of nothing here, Kafka is the one whose clean
-  # shutdown takes longest; stop in reverse start order anyway.
-  for name in registry clickhouse kafka; do
+  case ${1:-} in
+    "") ;;
+    --purge) purge=1 ;;
+    *) usage ;;
+  esac
+  # Signal every server first, then wait: they shut down in parallel (Kafka
+  # and ClickHouse each take several seconds with clients attached).
+  local -A pids=()
+  for name in "${SERVERS[@]}"; do
     if pid=$(running_pid "$name"); then
-      stop_pid "$name" "$pid"
+      pids[$name]=$pid
+      signal_stop "$pid"
     else
       say "$name: not running"
     fi
+  done
+  for name in "${SERVERS[@]}"; do
+    [[ -z ${pids[$name]:-} ]] || wait_stopped "$name" "${pids[$name]}"
     rm -f "$(pid_file "$name")"
   done
-  for pid in $(stray_pids); do stop_pid "stray process" "$pid"; done
+  local strays
+  strays=$(stray_pids)
+  for pid in $strays; do signal_stop "$pid"; done
+  for pid in $strays; do wait_stopped "stray process" "$pid"; done
   if ((purge)); then
     rm -rf "$DATA_DIR"
     say "purged $DATA_DIR"
@@ -663,7 +708,7 @@ cmd_down() {
 }
 
 usage() {
-  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
