@@ -153,7 +153,7 @@ def main() -> int:
                     print(f"error: {exc}", file=sys.stderr)
                     return 1
                 print(f"ok {stmt.file}:{stmt.number}")
-                for row in result.split("\n"):
+                for row in result.splitlines():
                     print(f"    {row}")
                 sys.stdout.flush()
     finally:
