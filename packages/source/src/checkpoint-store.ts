@@ -1,0 +1,130 @@
+// Pollers' cursors live on the compacted tether.ingest.checkpoints topic
+// (IngestCheckpoint keyed by checkpoint_id), so ingest services keep no
+// local state. On start the topic is read to its end; the last value per
+// key wins (a key always lands on one partition, read in offset order).
+import { randomBytes } from 'node:crypto';
+import { tetherError } from '#errors';
+import type { KafkaClient, Producer } from '#kafka';
+import type { Logger } from '#log';
+import type { Codec, IngestCheckpoint } from '#schemas';
+
+export interface CheckpointStore {
+  get(id: string): IngestCheckpoint | undefined;
+  /** Resolves once the checkpoint is acknowledged; `added` counts toward records_total. */
+  save(id: string, cursor: string, added: number): Promise<IngestCheckpoint>;
+}
+
+export function createKafkaCheckpointStore(options: {
+  producer: Producer;
+  codec: Codec;
+  topic: string;
+  restored: ReadonlyMap<string, IngestCheckpoint>;
+  now?: () => number;
+}): CheckpointStore {
+  const latest = new Map(options.restored);
+  const now = options.now ?? Date.now;
+  return {
+    get: (id) => latest.get(id),
+    async save(id, cursor, added) {
+      const checkpoint: IngestCheckpoint = {
+        checkpoint_id: id,
+        cursor,
+        updated_at: now(),
+        records_total: (latest.get(id)?.records_total ?? 0) + added,
+      };
+      await options.producer.send([{ topic: options.topic, key: id, value: options.codec.encode('ingestCheckpoints', checkpoint) }]);
+      latest.set(id, checkpoint);
+      return checkpoint;
+    },
+  };
+}
+
+/** For unit tests and dry runs: same contract, kept in memory. */
+export function createMemoryCheckpointStore(initial: Iterable<IngestCheckpoint> = [], now: () => number = Date.now): CheckpointStore & {
+  saved: IngestCheckpoint[];
+} {
+  const latest = new Map<string, IngestCheckpoint>([...initial].map((c) => [c.checkpoint_id, c]));
+  const saved: IngestCheckpoint[] = [];
+  return {
+    saved,
+    get: (id) => latest.get(id),
+    async save(id, cursor, added) {
+      const checkpoint = { checkpoint_id: id, cursor, updated_at: now(), records_total: (latest.get(id)?.records_total ?? 0) + added };
+      latest.set(id, checkpoint);
+      saved.push(checkpoint);
+      return checkpoint;
+    },
+  };
+}
+
+/**
+ * Reads the checkpoint topic from the beginning to its current end. A
+ * throwaway consumer group is used because the Kafka surface offers group
+ * consumers only; its committed offsets expire with the broker's offsets
+ * retention and are never read again.
+ */
+export async function restoreCheckpoints(options: {
+  client: KafkaClient;
+  codec: Codec;
+  topic: string;
+  log: Logger;
+  /** Which ids this service owns (the topic is shared by every ingest service); all by default. */
+  keep?: (id: string) => boolean;
+  timeoutMs?: number;
+}): Promise<Map<string, IngestCheckpoint>> {
+  const admin = await options.client.admin();
+  let ends: Map<number, bigint>;
+  try {
+    const offsets = await admin.topicOffsets(options.topic);
+    ends = new Map(offsets.filter((o) => o.high > o.low).map((o) => [o.partition, o.high]));
+  } finally {
+    await admin.close();
+  }
+  const latest = new Map<string, IngestCheckpoint>();
+  if (ends.size === 0) return latest;
+
+  const consumer = options.client.consumer({ groupId: `tether-checkpoint-restore-${randomBytes(6).toString('hex')}`, maxWaitMs: 100 });
+  const positions = new Map<number, bigint>();
+  const caughtUp = () => [...ends].every(([partition, high]) => (positions.get(partition) ?? -1n) + 1n >= high);
+  let finish!: () => void;
+  let fail!: (err: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    finish = resolve;
+    fail = reject;
+  });
+  const timer = setTimeout(
+    () => fail(tetherError('TETHER_KAFKA', `checkpoints topic ${options.topic} not read to its end within ${options.timeoutMs ?? 120_000} ms`, { retriable: true })),
+    options.timeoutMs ?? 120_000,
+  );
+  try {
+    await consumer.run({
+      topics: [options.topic],
+      fromBeginning: true,
+      onCrash: fail,
+      eachBatch: async (batch) => {
+        for (const message of batch.messages) {
+          const id = message.key?.toString('utf8');
+          positions.set(batch.partition, message.offset);
+          if (id === undefined || (options.keep && !options.keep(id))) continue;
+          if (message.value === null) {
+            latest.delete(id);
+            continue;
+          }
+          try {
+            latest.set(id, await options.codec.decode('ingestCheckpoints', message.value));
+          } catch (err) {
+            // An unreadable checkpoint restarts that feed from its default start; it never stops the others.
+            options.log.error({ err, checkpointId: id, offset: String(message.offset) }, 'unreadable checkpoint ignored');
+          }
+        }
+        if (caughtUp()) finish();
+      },
+    });
+    await done;
+  } finally {
+    clearTimeout(timer);
+    await consumer.stop().catch((err: unknown) => options.log.warn({ err }, 'checkpoint reader did not stop cleanly'));
+  }
+  options.log.info({ topic: options.topic, checkpoints: latest.size }, 'checkpoints restored');
+  return latest;
+}

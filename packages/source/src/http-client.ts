@@ -1,0 +1,169 @@
+// JSON over HTTP for pollers: a timeout on every attempt, the caller's
+// AbortSignal honoured, retries on 5xx / network errors / 429 (Retry-After
+// first), optional request pacing, and error text scrubbed of secrets.
+import { TetherError, tetherError } from '#errors';
+import type { Logger } from '#log';
+import { retry, sleep, throwIfAborted, type RetryPolicy } from './retry.ts';
+
+export type QueryValue = string | number | boolean | null | undefined | readonly (string | number)[];
+export type Query = Readonly<Record<string, QueryValue>>;
+
+export interface HttpClientOptions {
+  /** Prefix of every path, e.g. `https://api.openai.com/v1` (kept, not resolved against). */
+  baseUrl: string;
+  /** Sent on every request (auth); never logged. */
+  headers: Readonly<Record<string, string>>;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  /** Spaces requests to stay under a published rate limit; 0 or absent: no pacing. */
+  requestsPerMinute?: number;
+  scrub: (text: string) => string;
+  log: Logger;
+  fetch?: typeof fetch;
+  now?: () => number;
+  /** Waits between attempts and for pacing; tests pass a fake clock's. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Called before each retry, e.g. to count it. */
+  onRetry?: (reason: 'rate_limited' | 'server_error' | 'network') => void;
+}
+
+export interface HttpClient {
+  getJson(path: string, query?: Query, signal?: AbortSignal): Promise<unknown>;
+  postJson(path: string, body: unknown, signal?: AbortSignal): Promise<unknown>;
+}
+
+const BODY_SNIPPET_CHARS = 300;
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const doFetch = options.fetch ?? fetch;
+  const now = options.now ?? Date.now;
+  const wait = options.sleep ?? sleep;
+  const spacingMs = options.requestsPerMinute && options.requestsPerMinute > 0 ? 60_000 / options.requestsPerMinute : 0;
+  let nextSlot = 0;
+
+  /** Real elapsed time (not the injected clock): pacing is about the wire. */
+  async function pace(signal?: AbortSignal): Promise<void> {
+    if (spacingMs === 0) return;
+    const at = Math.max(performance.now(), nextSlot);
+    nextSlot = at + spacingMs;
+    const delay = at - performance.now();
+    if (delay > 0) await wait(delay, signal);
+  }
+
+  async function once(method: 'GET' | 'POST', url: URL, body: string | undefined, signal?: AbortSignal): Promise<unknown> {
+    await pace(signal);
+    throwIfAborted(signal);
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const started = now();
+    let res: Response;
+    try {
+      res = await doFetch(url, {
+        method,
+        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+        body,
+        signal: combined,
+      });
+    } catch (err) {
+      throw networkError(err, url, signal, timeout, options);
+    }
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      throw networkError(err, url, signal, timeout, options);
+    }
+    options.log.debug({ method, path: url.pathname, status: res.status, ms: now() - started }, 'http response');
+    if (!res.ok) throw statusError(res, text, url, now(), options.scrub);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      // A cut-off body is usually a transient proxy or network problem.
+      throw tetherError('TETHER_SOURCE_PARSE', `${url.pathname}: response is not JSON: ${options.scrub(text.slice(0, BODY_SNIPPET_CHARS))}`, {
+        cause: err,
+        retriable: true,
+        context: { status: res.status, path: url.pathname },
+      });
+    }
+  }
+
+  function send(method: 'GET' | 'POST', url: URL, body: string | undefined, signal?: AbortSignal): Promise<unknown> {
+    return retry(() => once(method, url, body, signal), options.retry, {
+      signal,
+      sleep: wait,
+      onRetry: ({ attempt, delayMs, error, serverAsked }) => {
+        const status = TetherError.is(error) ? error.context.status : undefined;
+        const reason = status === 429 ? 'rate_limited' : typeof status === 'number' ? 'server_error' : 'network';
+        options.onRetry?.(reason);
+        options.log.warn(
+          { path: url.pathname, attempt, delayMs, serverAsked, status, code: TetherError.is(error) ? error.code : undefined },
+          'request failed, retrying',
+        );
+      },
+    });
+  }
+
+  return {
+    getJson: (path, query, signal) => send('GET', buildUrl(options.baseUrl, path, query), undefined, signal),
+    postJson: (path, body, signal) => send('POST', buildUrl(options.baseUrl, path), JSON.stringify(body), signal),
+  };
+}
+
+/** Appends `path` to the base (so `/v1` survives) and repeats array keys once per value. */
+export function buildUrl(baseUrl: string, path: string, query: Query = {}): URL {
+  const url = new URL(`${baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`);
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value)) for (const v of value) url.searchParams.append(key, String(v));
+    else url.searchParams.append(key, String(value));
+  }
+  return url;
+}
+
+/**
+ * How long a 429 asks us to wait: `Retry-After` as seconds or an HTTP date;
+ * else Anthropic's `anthropic-ratelimit-requests-reset` (RFC 3339).
+ */
+export function parseRetryAfter(headers: Headers, now: number): number | undefined {
+  const value = headers.get('retry-after')?.trim();
+  if (value) {
+    if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+    const at = Date.parse(value);
+    if (!Number.isNaN(at)) return Math.max(0, at - now);
+  }
+  const reset = headers.get('anthropic-ratelimit-requests-reset');
+  if (reset) {
+    const at = Date.parse(reset);
+    if (!Number.isNaN(at)) return Math.max(0, at - now);
+  }
+  return undefined;
+}
+
+function statusError(res: Response, text: string, url: URL, now: number, scrub: (t: string) => string): TetherError {
+  const snippet = scrub(text.slice(0, BODY_SNIPPET_CHARS));
+  const context: Record<string, unknown> = { status: res.status, path: url.pathname };
+  if (res.status === 429) {
+    const retryAfterMs = parseRetryAfter(res.headers, now);
+    if (retryAfterMs !== undefined) context.retryAfterMs = retryAfterMs;
+    return tetherError('TETHER_SOURCE_RATE_LIMITED', `${url.pathname}: rate limited (HTTP 429): ${snippet}`, { retriable: true, context });
+  }
+  const retriable = res.status >= 500 || res.status === 408;
+  return tetherError('TETHER_SOURCE_HTTP', `${url.pathname}: HTTP ${res.status}: ${snippet}`, { retriable, context });
+}
+
+function networkError(err: unknown, url: URL, caller: AbortSignal | undefined, timeout: AbortSignal, options: HttpClientOptions): TetherError {
+  if (caller?.aborted) return tetherError('TETHER_ABORTED', 'stopped', { cause: caller.reason });
+  if (timeout.aborted) {
+    return tetherError('TETHER_SOURCE_HTTP', `${url.pathname}: no response within ${options.timeoutMs} ms`, {
+      retriable: true,
+      context: { path: url.pathname, timeoutMs: options.timeoutMs },
+    });
+  }
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const detail = cause?.code ?? cause?.message ?? (err as Error).message;
+  return tetherError('TETHER_SOURCE_HTTP', `${url.pathname}: request failed: ${options.scrub(String(detail))}`, {
+    cause: err,
+    retriable: true,
+    context: { path: url.pathname },
+  });
+}

@@ -1,0 +1,28 @@
+// The toolkit every ingest service shares: HTTP polling with timeouts and
+// retries, pagination, checkpoints on Kafka, page delivery with DLQ and
+// checkpoint-after-ack, windowed event feeds, inventory snapshots, exported
+// file reading, feed health, secret scrubbing.
+export { DEFAULT_RETRY_POLICY, compileRetryPolicy, backoffDelay, retry, sleep, throwIfAborted } from './retry.ts';
+export type { RetryPolicy, RetryInfo, RetryOptions } from './retry.ts';
+export { createHttpClient, buildUrl, parseRetryAfter } from './http-client.ts';
+export type { HttpClient, HttpClientOptions, Query, QueryValue } from './http-client.ts';
+export { paginate, afterIdPage, pageTokenPage, pageNumberPage } from './paginate.ts';
+export type { Page, FetchPage } from './paginate.ts';
+export { createKafkaCheckpointStore, createMemoryCheckpointStore, restoreCheckpoints } from './checkpoint-store.ts';
+export type { CheckpointStore } from './checkpoint-store.ts';
+export { createPageSink } from './page-sink.ts';
+export type { OutRecord, ItemResult, ProcessedItem, PageCommit, CommitResult, PageSink } from './page-sink.ts';
+export { runWindows, planWindows, freshCursor, parseWindowCursor } from './windowed-feed.ts';
+export type { TimeWindow, WindowedFeed, WindowCursor, WindowProgress, WindowRunResult } from './windowed-feed.ts';
+export { runInventorySnapshot, diffEntity, fingerprint, parseInventoryCursor } from './inventory.ts';
+export type {
+  InventoryEntity, InventoryFeed, EntityChange, ChangeKind, EntityResult, EntityState, InventoryCursor, SnapshotResult,
+} from './inventory.ts';
+export { readJsonRecords, readJsonDocument, splitJsonArray } from './json-records.ts';
+export type { FileRecord } from './json-records.ts';
+export { createFeedStatus } from './feed-status.ts';
+export type { FeedStatus } from './feed-status.ts';
+export { createScrubber, scrubbingDestination } from './secrets.ts';
+export type { Scrubber } from './secrets.ts';
+export { importItems } from './file-import.ts';
+export type { FileImportDeps, FileImportSummary } from './file-import.ts';

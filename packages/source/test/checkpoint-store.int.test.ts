@@ -1,0 +1,48 @@
+// The checkpoint store on the real compacted topic: what one process saved,
+// the next restores (latest value per id, whatever partition it is on).
+import { afterAll, describe, expect, it } from 'vitest';
+import { topicNames } from '#config';
+import { createKafkaClient } from '#kafka';
+import { createLogger } from '#log';
+import { createCodec, createRegistryClient } from '#schemas';
+import { createTopics, testConfig, testKafka, uniqueTopicPrefix, waitFor } from '#testkit';
+import { createKafkaCheckpointStore, restoreCheckpoints } from '../src/checkpoint-store.ts';
+
+const log = createLogger({ service: 'test', level: 'warn' });
+
+describe('Kafka checkpoint store', () => {
+  const prefix = uniqueTopicPrefix();
+  const kafka = testKafka('kafkajs');
+  afterAll(async () => {
+    const admin = await kafka.admin();
+    await admin.deleteTopics(Object.values(topicNames(prefix))).finally(() => admin.close());
+  });
+
+  it('restores the latest cursor of every id it owns, and nothing from an empty topic', async () => {
+    const topics = await waitFor(() => createTopics(kafka, prefix), { what: 'test topics' });
+    const config = testConfig();
+    const codec = await createCodec({ registry: createRegistryClient(config.TETHER_SCHEMA_REGISTRY_URL), registryUrl: config.TETHER_SCHEMA_REGISTRY_URL, topicPrefix: prefix });
+    const restore = (keep?: (id: string) => boolean) => restoreCheckpoints({ client: kafka, codec, topic: topics.ingestCheckpoints, log, keep });
+    expect((await restore()).size).toBe(0);
+
+    const producer = await createKafkaClient('platformatic', { brokers: config.TETHER_KAFKA_BROKERS, clientId: 'cp-test' }, log).producer();
+    try {
+      const store = createKafkaCheckpointStore({ producer, codec, topic: topics.ingestCheckpoints, restored: new Map() });
+      const ids = Array.from({ length: 12 }, (_, i) => `openai/feed${i}/poll`);
+      for (let round = 1; round <= 3; round++) {
+        for (const id of ids) await store.save(id, JSON.stringify({ round }), 10);
+      }
+      await store.save('google/other/poll', '{"theirs":true}', 1);
+
+      const restored = await restore((id) => id.startsWith('openai/'));
+      expect([...restored.keys()].sort()).toEqual([...ids].sort());
+      for (const id of ids) expect(restored.get(id)).toMatchObject({ cursor: '{"round":3}', records_total: 30 });
+
+      // A new process continues the running totals from what it restored.
+      const next = createKafkaCheckpointStore({ producer, codec, topic: topics.ingestCheckpoints, restored });
+      expect((await next.save(ids[0]!, '{"round":4}', 5)).records_total).toBe(35);
+    } finally {
+      await producer.close();
+    }
+  });
+});

@@ -1,0 +1,38 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '#log';
+import { createScrubber, scrubbingDestination } from '../src/secrets.ts';
+
+const KEY = 'sk-ant-admin01-Zq9xY8wV7u';
+
+describe('createScrubber', () => {
+  it('removes every configured secret from text and bytes, longest first', () => {
+    const s = createScrubber([KEY, `${KEY}-suffix`, undefined, 'abc']);
+    expect(s.text(`key=${KEY}-suffix and ${KEY}`)).toBe('key=[redacted] and [redacted]');
+    expect(s.text('abc is too short to be treated as a secret')).toContain('abc');
+    expect(s.bytes(Buffer.from(`{"k":"${KEY}"}`)).toString()).toBe('{"k":"[redacted]"}');
+  });
+
+  it('returns the same buffer when there is nothing to scrub', () => {
+    const s = createScrubber([KEY]);
+    const clean = Buffer.from('{"id":"x"}');
+    expect(s.bytes(clean)).toBe(clean);
+  });
+});
+
+describe('scrubbingDestination', () => {
+  it('keeps secrets out of log lines pino redaction cannot see (messages, error text)', () => {
+    const lines: string[] = [];
+    const out = new Writable({
+      write(chunk, _e, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const log = createLogger({ service: 'test', level: 'info', destination: scrubbingDestination(createScrubber([KEY]), out) });
+    log.error({ err: new Error(`401 for key ${KEY}`), url: `https://x/?k=${KEY}` }, `request with ${KEY} failed`);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain(KEY);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'request with [redacted] failed', url: 'https://x/?k=[redacted]' });
+  });
+});

@@ -1,0 +1,76 @@
+// ingest-ai entry: parse the command line and config, make the (scrubbing)
+// logger, connect, run the mode, wire signals. Exit 0 done, 1 failed, 2 usage.
+import { loadConfig } from '#config';
+import { errorMessage } from '#errors';
+import { createLogger } from '#log';
+import { onShutdown, startOpsServer } from '#service';
+import { createScrubber, scrubbingDestination } from '#source';
+import { configuredPlatforms, connectApp, SERVICE } from './app.ts';
+import { parseCli, type CliCommand } from './cli.ts';
+import { ingestAiEnvSchema, type IngestAiConfig } from './config.ts';
+import { secretForms } from './platforms/index.ts';
+import { stderrProgress, summaryLine } from './progress.ts';
+
+/** Scrubs the last-resort error line too, once the secrets are known. */
+let scrub = (text: string) => text;
+
+async function main(argv: readonly string[]): Promise<number> {
+  let command: CliCommand | 'help';
+  let config: IngestAiConfig;
+  try {
+    command = parseCli(argv);
+    if (command === 'help') return 0;
+    config = loadConfig(ingestAiEnvSchema);
+  } catch (err) {
+    process.stderr.write(`${errorMessage(err)}\n`);
+    return 2;
+  }
+  const keys = [config.TETHER_OPENAI_ADMIN_KEY, config.TETHER_ANTHROPIC_ADMIN_KEY, config.TETHER_CURSOR_API_KEY];
+  const scrubber = createScrubber(keys.flatMap((k) => (k ? secretForms(k) : [])));
+  scrub = scrubber.text;
+  const log = createLogger({ service: SERVICE, level: config.TETHER_LOG_LEVEL, destination: scrubbingDestination(scrubber) });
+
+  const selector = command.mode === 'import' ? command.platform : command.platforms;
+  const platforms = command.mode === 'import' ? [command.platform] : configuredPlatforms(config, selector);
+  if (platforms.length === 0 || (selector !== 'all' && command.mode !== 'import' && !platforms.includes(selector))) {
+    process.stderr.write(`no API key configured for ${selector} (TETHER_OPENAI_ADMIN_KEY, TETHER_ANTHROPIC_ADMIN_KEY, TETHER_CURSOR_API_KEY)\n`);
+    return 2;
+  }
+
+  const { app, close } = await connectApp(config, { log, scrubber });
+  const controller = new AbortController();
+  let running: Promise<unknown> = Promise.resolve();
+  onShutdown(log, async () => {
+    controller.abort();
+    await running.catch(() => undefined);
+    await close();
+  });
+
+  if (command.mode === 'poll') {
+    const ops = await startOpsServer({ port: config.TETHER_INGEST_METRICS_PORT, registry: app.metrics.registry, health: () => app.health() });
+    log.info({ port: ops.port, platforms }, 'health and metrics listening');
+    running = app.poll(platforms, controller.signal);
+    await running;
+    await ops.close();
+    await close();
+    return 0;
+  }
+
+  const summary =
+    command.mode === 'backfill'
+      ? await (running = app.backfill(platforms, { since: command.since, until: command.until }, controller.signal, stderrProgress()))
+      : await (running = app.importFile(command.platform, command.feed, command.file, controller.signal));
+  const line = scrubber.text(summaryLine(command.mode, summary));
+  process.stderr.write(`${line}\n`);
+  log.info({ feeds: summary.feeds, elapsedMs: summary.elapsedMs }, `${command.mode} finished`);
+  await close();
+  return summary.feeds.some((f) => f.error !== null) ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`ingest-ai failed: ${scrub(errorMessage(err))}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,100 @@
+// Anthropic (reference section 2): the Compliance API activity feed read in
+// created_at windows (dotted `created_at.gte` / `.lt` keys, RFC 3339), paged
+// with `after_id` = last_id while has_more; Admin API inventories paged the
+// same way. Auth: `x-api-key` plus `anthropic-version`.
+import { afterIdPage, paginate, type HttpClient, type Query } from '#source';
+import { personVersion } from '../../identity.ts';
+import { inventory, type PlatformDeps, type PlatformSource } from '../types.ts';
+import { normaliseAnthropicActivity } from './activities.ts';
+import {
+  anthropicApiKey, anthropicInvite, anthropicUser, anthropicWorkspaceItem, apiKeyRecords, inviteEvents, workspaceRecords,
+  type WorkspaceInventoryItem,
+} from './inventory.ts';
+
+const P = 'anthropic' as const;
+export const ANTHROPIC_ACTIVITY_MAX_PAGE = 5000;
+export const ANTHROPIC_ADMIN_MAX_PAGE = 1000;
+export const ANTHROPIC_VERSION = '2023-06-01';
+
+export function anthropicAuthHeaders(key: string): Record<string, string> {
+  return { 'x-api-key': key, 'anthropic-version': ANTHROPIC_VERSION };
+}
+
+export function anthropicSource(deps: PlatformDeps): PlatformSource {
+  const activityLimit = Math.min(Math.max(1, deps.pageLimit), ANTHROPIC_ACTIVITY_MAX_PAGE);
+  const adminLimit = Math.min(Math.max(1, deps.pageLimit), ANTHROPIC_ADMIN_MAX_PAGE);
+  const list = (path: string, query: Query = {}) => listPages(deps.http, path, { ...query, limit: adminLimit });
+
+  return {
+    platform: P,
+    eventFeeds: [
+      {
+        feed: 'compliance_activities',
+        maxWindowMs: 31 * 86_400_000,
+        // Rows become queryable about a minute after the event.
+        lagMs: 120_000,
+        async fetchPage(window, afterId, signal) {
+          const body = await deps.http.getJson(
+            '/v1/compliance/activities',
+            {
+              'created_at.gte': new Date(window.from).toISOString(),
+              'created_at.lt': new Date(window.to).toISOString(),
+              limit: activityLimit,
+              after_id: afterId as string | null,
+            },
+            signal,
+          );
+          return afterIdPage(body, '/v1/compliance/activities');
+        },
+        normalise: normaliseAnthropicActivity,
+      },
+    ],
+    inventories: [
+      inventory({
+        feed: 'users',
+        pages: list('/v1/organizations/users'),
+        process: anthropicUser,
+        emit: (change) => [personVersion(change, P, 'users')],
+      }),
+      inventory({ feed: 'invites', pages: list('/v1/organizations/invites'), process: anthropicInvite, emit: inviteEvents }),
+      inventory({
+        feed: 'workspaces',
+        pages: (signal) => workspaceInventory(deps.http, adminLimit, signal),
+        process: (item) => anthropicWorkspaceItem(item as WorkspaceInventoryItem),
+        emit: workspaceRecords,
+        rawOf: (item) => Buffer.from(JSON.stringify((item as WorkspaceInventoryItem).item)),
+      }),
+      inventory({
+        feed: 'api_keys',
+        pages: list('/v1/organizations/api_keys'),
+        process: (item) => anthropicApiKey(item, deps.directory),
+        emit: apiKeyRecords,
+      }),
+    ],
+    importFeeds: { compliance_activities: normaliseAnthropicActivity },
+    defaultImportFeed: 'compliance_activities',
+    accountsFeed: 'users',
+  };
+}
+
+function listPages(http: HttpClient, path: string, query: Query) {
+  return async function* (signal: AbortSignal): AsyncIterable<readonly unknown[]> {
+    const pages = paginate<string>((afterId, s) => http.getJson(path, { ...query, after_id: afterId }, s).then((b) => afterIdPage(b, path)), { signal });
+    for await (const page of pages) yield page.items;
+  };
+}
+
+/** Workspaces (archived ones too), then each workspace's members. */
+async function* workspaceInventory(http: HttpClient, limit: number, signal: AbortSignal): AsyncIterable<readonly WorkspaceInventoryItem[]> {
+  for await (const page of listPages(http, '/v1/organizations/workspaces', { include_archived: true, limit })(signal)) {
+    yield page.map((item) => ({ kind: 'workspace' as const, item }));
+    for (const workspace of page) {
+      const workspaceId = (workspace as { id?: unknown } | null)?.id;
+      if (typeof workspaceId !== 'string' || workspaceId === '') continue;
+      const path = `/v1/organizations/workspaces/${encodeURIComponent(workspaceId)}/members`;
+      for await (const members of listPages(http, path, { limit })(signal)) {
+        yield members.map((item) => ({ kind: 'workspace_member' as const, workspaceId, item }));
+      }
+    }
+  }
+}

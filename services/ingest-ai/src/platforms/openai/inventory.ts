@@ -1,0 +1,145 @@
+// OpenAI inventories (reference 1.7) -> identity entities: organisation users
+// are platform accounts; projects, their service accounts and API keys, and
+// admin keys are non-human identities chained key -> service account or
+// project -> (none), with the human owner where the API names one.
+import type { EntityResult } from '#source';
+import { asObject, idOf, optionalSecondsToMs, str } from '../../normalise/common.ts';
+import {
+  badEntity as bad, blankNhi, entityObject as object, nhiId, nonHuman, personId, platformAccount, type NhiContent, type PersonContent,
+} from '../../identity.ts';
+
+const P = 'openai' as const;
+
+/** One element of the projects inventory, tagged with what it is and where it was listed. */
+export type ProjectInventoryItem =
+  | { kind: 'project'; item: unknown }
+  | { kind: 'service_account'; projectId: string; item: unknown }
+  | { kind: 'api_key'; projectId: string; item: unknown };
+
+export function openAiUser(item: unknown): EntityResult<PersonContent> {
+  const o = object(item, 'openai user');
+  if (!o.ok) return o;
+  const u = o.value;
+  const id = idOf(u.id);
+  if (id === null) return bad('openai user has no id');
+  // Service-account users are not people; the project service-account inventory carries them.
+  if (u.is_service_account === true) return { ok: true, entities: [] };
+  const addedAt = optionalSecondsToMs(u.added_at) ?? optionalSecondsToMs(u.created);
+  return {
+    ok: true,
+    entities: [
+      platformAccount(P, {
+        userId: id,
+        email: str(u.email),
+        name: str(u.name),
+        role: str(u.role),
+        active: true,
+        sourceTime: u.added_at === undefined ? null : String(u.added_at),
+        createdAt: addedAt,
+      }),
+    ],
+  };
+}
+
+export function openAiProjectItem(tagged: ProjectInventoryItem): EntityResult<NhiContent> {
+  switch (tagged.kind) {
+    case 'project':
+      return project(tagged.item);
+    case 'service_account':
+      return serviceAccount(tagged.item, tagged.projectId);
+    case 'api_key':
+      return projectApiKey(tagged.item, tagged.projectId);
+  }
+}
+
+function project(item: unknown): EntityResult<NhiContent> {
+  const o = object(item, 'openai project');
+  if (!o.ok) return o;
+  const p = o.value;
+  const id = idOf(p.id);
+  if (id === null) return bad('openai project has no id');
+  const status = str(p.status) ?? (p.archived_at ? 'archived' : 'active');
+  return one({
+    ...blankNhi(P, 'project', id),
+    status,
+    active: status === 'active',
+    name: str(p.name),
+    created_at: optionalSecondsToMs(p.created_at),
+    source_time: timeRaw(p.created_at),
+  });
+}
+
+function serviceAccount(item: unknown, projectId: string): EntityResult<NhiContent> {
+  const o = object(item, 'openai service account');
+  if (!o.ok) return o;
+  const s = o.value;
+  const id = idOf(s.id);
+  if (id === null) return bad('openai service account has no id');
+  return one({
+    ...blankNhi(P, 'service_account', id),
+    name: str(s.name),
+    parent_nhi_id: nhiId(P, 'project', projectId),
+    created_at: optionalSecondsToMs(s.created_at),
+    source_time: timeRaw(s.created_at),
+  });
+}
+
+/**
+ * A key owned by a user acts as that user inside the project; a key owned by
+ * a service account chains to it. `owner_project_access: inactive` means the
+ * owner lost access to the project, which makes the key unusable.
+ */
+function projectApiKey(item: unknown, projectId: string): EntityResult<NhiContent> {
+  const o = object(item, 'openai project API key');
+  if (!o.ok) return o;
+  const k = o.value;
+  const id = idOf(k.id);
+  if (id === null) return bad('openai project API key has no id');
+  const owner = asObject(k.owner);
+  const user = owner?.type === 'user' ? asObject(owner.user) : undefined;
+  const sa = owner?.type === 'service_account' ? asObject(owner.service_account) : undefined;
+  const saId = idOf(sa?.id);
+  const userId = idOf(user?.id);
+  const inactive = k.owner_project_access === 'inactive';
+  return one({
+    ...blankNhi(P, 'api_key', id),
+    status: inactive ? 'inactive' : 'active',
+    active: !inactive,
+    name: str(k.name),
+    parent_nhi_id: saId ? nhiId(P, 'service_account', saId) : nhiId(P, 'project', projectId),
+    owner_email: str(user?.email),
+    owner_platform_user_id: userId ? personId(P, userId) : null,
+    created_at: optionalSecondsToMs(k.created_at),
+    last_used_at: optionalSecondsToMs(k.last_used_at),
+    redacted_value: str(k.redacted_value),
+    source_time: timeRaw(k.created_at),
+  });
+}
+
+export function openAiAdminApiKey(item: unknown): EntityResult<NhiContent> {
+  const o = object(item, 'openai admin API key');
+  if (!o.ok) return o;
+  const k = o.value;
+  const id = idOf(k.id);
+  if (id === null) return bad('openai admin API key has no id');
+  const owner = asObject(k.owner);
+  const ownerId = owner?.type === 'user' ? idOf(owner.id) : null;
+  return one({
+    ...blankNhi(P, 'admin_api_key', id),
+    name: str(k.name),
+    owner_email: owner?.type === 'user' ? str(owner.email) : null,
+    owner_platform_user_id: ownerId ? personId(P, ownerId) : null,
+    created_at: optionalSecondsToMs(k.created_at),
+    last_used_at: optionalSecondsToMs(k.last_used_at),
+    redacted_value: str(k.redacted_value),
+    source_time: timeRaw(k.created_at),
+  });
+}
+
+function one(content: NhiContent): EntityResult<NhiContent> {
+  return { ok: true, entities: [nonHuman(content)] };
+}
+
+function timeRaw(value: unknown): string | null {
+  return value === undefined || value === null ? null : String(value);
+}

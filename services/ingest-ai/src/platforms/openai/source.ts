@@ -1,0 +1,95 @@
+// OpenAI Admin API (reference section 1): the audit log read in effective_at
+// windows, paged with `after` = last_id while has_more; inventories paged
+// the same way. Auth: `Authorization: Bearer <admin key>`.
+import { afterIdPage, paginate, type HttpClient, type Query } from '#source';
+import { nhiVersion, personVersion } from '../../identity.ts';
+import { inventory, type PlatformDeps, type PlatformSource } from '../types.ts';
+import { normaliseOpenAiAudit } from './audit.ts';
+import { openAiAdminApiKey, openAiProjectItem, openAiUser, type ProjectInventoryItem } from './inventory.ts';
+
+const P = 'openai' as const;
+export const OPENAI_MAX_PAGE = 100;
+
+export function openAiAuthHeaders(adminKey: string): Record<string, string> {
+  return { authorization: `Bearer ${adminKey}` };
+}
+
+export function openAiSource(deps: PlatformDeps): PlatformSource {
+  const limit = Math.min(Math.max(1, deps.pageLimit), OPENAI_MAX_PAGE);
+  const list = (path: string, query: Query = {}) => (signal: AbortSignal) =>
+    paginate<string>((after, s) => deps.http.getJson(path, { ...query, limit, after }, s).then((body) => afterIdPage(body, path)), { signal });
+
+  return {
+    platform: P,
+    eventFeeds: [
+      {
+        feed: 'audit_logs',
+        maxWindowMs: 31 * 86_400_000,
+        lagMs: 60_000,
+        async fetchPage(window, after, signal) {
+          // Whole seconds, rounded the same way at both ends, so adjacent windows neither overlap nor gap.
+          const body = await deps.http.getJson(
+            '/organization/audit_logs',
+            { 'effective_at[gte]': Math.ceil(window.from / 1000), 'effective_at[lt]': Math.ceil(window.to / 1000), limit, after: after as string | null },
+            signal,
+          );
+          return afterIdPage(body, '/organization/audit_logs');
+        },
+        normalise: normaliseOpenAiAudit,
+      },
+    ],
+    inventories: [
+      inventory({
+        feed: 'users',
+        pages: pagesOf(list('/organization/users')),
+        process: openAiUser,
+        emit: (change) => [personVersion(change, P, 'users')],
+      }),
+      inventory({
+        feed: 'projects',
+        pages: (signal) => projectInventory(deps.http, limit, signal),
+        process: (item) => openAiProjectItem(item as ProjectInventoryItem),
+        emit: (change) => [nhiVersion(change, P, 'projects')],
+        rawOf: (item) => Buffer.from(JSON.stringify((item as ProjectInventoryItem).item)),
+      }),
+      inventory({
+        feed: 'admin_api_keys',
+        pages: pagesOf(list('/organization/admin_api_keys')),
+        process: openAiAdminApiKey,
+        emit: (change) => [nhiVersion(change, P, 'admin_api_keys')],
+      }),
+    ],
+    importFeeds: { audit_logs: normaliseOpenAiAudit },
+    defaultImportFeed: 'audit_logs',
+    accountsFeed: 'users',
+  };
+}
+
+function pagesOf(pages: (signal: AbortSignal) => AsyncIterable<{ items: readonly unknown[] }>) {
+  return async function* (signal: AbortSignal): AsyncIterable<readonly unknown[]> {
+    for await (const page of pages(signal)) yield page.items;
+  };
+}
+
+/** Projects (archived ones too), then each project's service accounts and API keys. */
+async function* projectInventory(http: HttpClient, limit: number, signal: AbortSignal): AsyncIterable<readonly ProjectInventoryItem[]> {
+  const projectPages = paginate<string>(
+    (after, s) => http.getJson('/organization/projects', { include_archived: true, limit, after }, s).then((b) => afterIdPage(b, '/organization/projects')),
+    { signal },
+  );
+  for await (const page of projectPages) {
+    yield page.items.map((item) => ({ kind: 'project' as const, item }));
+    for (const project of page.items) {
+      const projectId = (project as { id?: unknown } | null)?.id;
+      if (typeof projectId !== 'string' || projectId === '') continue;
+      const base = `/organization/projects/${encodeURIComponent(projectId)}`;
+      for (const [kind, path, query] of [
+        ['service_account', `${base}/service_accounts`, {}],
+        ['api_key', `${base}/api_keys`, { owner_project_access: 'any' }],
+      ] as const) {
+        const pages = paginate<string>((after, s) => http.getJson(path, { ...query, limit, after }, s).then((b) => afterIdPage(b, path)), { signal });
+        for await (const sub of pages) yield sub.items.map((item) => ({ kind, projectId, item }));
+      }
+    }
+  }
+}
