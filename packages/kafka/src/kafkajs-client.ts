@@ -48,6 +48,9 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
         maxWaitTimeInMs: options.maxWaitMs ?? 500,
         sessionTimeout: options.sessionTimeoutMs ?? 30_000,
         allowAutoTopicCreation: false,
+        ...(options.maxBytesPerPartition
+          ? { maxBytesPerPartition: options.maxBytesPerPartition, maxBytes: Math.max(10_485_760, 4 * options.maxBytesPerPartition) }
+          : {}),
       });
       let topics: readonly string[] = [];
       return {

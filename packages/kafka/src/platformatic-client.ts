@@ -58,6 +58,7 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
         sessionTimeout: options.sessionTimeoutMs ?? 30_000,
         heartbeatInterval: 3_000,
         autocommit: false,
+        ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
       });
       let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
       let stopping = false;

@@ -72,6 +72,11 @@ export interface ConsumerOptions {
   /** Broker-side wait for more data; small values lower latency. */
   maxWaitMs?: number;
   sessionTimeoutMs?: number;
+  /**
+   * Most bytes one fetch returns per partition (client default 1 MB). Batch
+   * writers raise it: a batch can hold no more than one fetch brings.
+   */
+  maxBytesPerPartition?: number;
 }
 
 export interface TopicSpec {

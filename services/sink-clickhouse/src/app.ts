@@ -1,0 +1,145 @@
+// Builds the sink: one consumer group per stream (enriched events, identity
+// versions, dead letters), each writing its tables through one ClickHouse
+// client; a DLQ producer for rows that cannot be stored; /health and /metrics.
+import { CONSUMER_GROUPS } from '#config';
+import { TABLES, createClickHouse, loggableClickHouseMessage, type ClickHouse, type TableName } from '#clickhouse';
+import { errorMessage } from '#errors';
+import type { Producer } from '#kafka';
+import type { Logger } from '#log';
+import { connectPipeline, deadLetterWriter, startOpsServer, type HealthReport, type LifecycleState, type OpsServer, type Pipeline } from '#service';
+import type { SinkConfig, SinkStreamName } from './config.ts';
+import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
+import { redactSecrets } from './redact.ts';
+import { SERVICE, createStreamSink, type StreamSink, type StreamSpec } from './sink.ts';
+import type { SinkRole } from './request-builder.ts';
+
+/** What each stream reads, and the table its health check queries. */
+export const STREAMS: Record<SinkStreamName, { group: string; roles: readonly SinkRole[]; healthTable: TableName }> = {
+  events: { group: CONSUMER_GROUPS.sinkEvents, roles: ['accessEnriched'], healthTable: TABLES.accessEvents },
+  identity: {
+    group: CONSUMER_GROUPS.sinkIdentity,
+    roles: ['identityUsers', 'identityDevices', 'identityNhi', 'identityConnectors'],
+    healthTable: TABLES.personsHistory,
+  },
+  dlq: { group: CONSUMER_GROUPS.sinkDlq, roles: ['dlq'], healthTable: TABLES.deadLetters },
+};
+
+/** Quiet time after which a buffer worth an insert is written without waiting out the max wait. */
+const IDLE_FLUSH_MS = 25;
+const HEALTH_QUERY_TIMEOUT_MS = 3_000;
+
+export interface SinkApp {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health(): Promise<HealthReport>;
+  /** Port of /health and /metrics once started. */
+  port(): number;
+  readonly metrics: SinkMetrics;
+}
+
+export interface SinkDeps {
+  log: Logger;
+  metrics?: SinkMetrics;
+  now?: () => number;
+}
+
+export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
+  const { log } = deps;
+  const metrics = deps.metrics ?? createSinkMetrics();
+  let state: LifecycleState = 'starting';
+  let pipeline: Pipeline | undefined;
+  let producer: Producer | undefined;
+  let clickhouse: ClickHouse | undefined;
+  let ops: OpsServer | undefined;
+  const streams: StreamSink[] = [];
+
+  async function health(): Promise<HealthReport> {
+    const checks: HealthReport['checks'] = {};
+    const ch = clickhouse;
+    await Promise.all(config.TETHER_SINK_STREAMS.map(async (name) => {
+      const table = STREAMS[name].healthTable;
+      if (!ch) {
+        checks[`clickhouse:${table}`] = { ok: false, detail: 'not connected' };
+        return;
+      }
+      try {
+        // A real read of the target table, as the sink's own user.
+        await ch.queryRows(`SELECT count() AS n FROM (SELECT 1 FROM ${table} LIMIT 1)`, { signal: AbortSignal.timeout(HEALTH_QUERY_TIMEOUT_MS) });
+        checks[`clickhouse:${table}`] = { ok: true };
+      } catch (err) {
+        checks[`clickhouse:${table}`] = { ok: false, detail: loggableClickHouseMessage(errorMessage(err)) };
+      }
+    }));
+    const statuses = streams.map((s) => s.status());
+    for (const status of statuses) {
+      checks[`kafka:${status.stream}`] = status.consuming ? { ok: true } : { ok: false, detail: 'rejoining the consumer group' };
+    }
+    return { state, checks, streams: statuses };
+  }
+
+  return {
+    metrics,
+    health,
+    port: () => ops?.port ?? 0,
+    async start() {
+      pipeline = await connectPipeline(config, SERVICE, log);
+      clickhouse = createClickHouse({
+        url: config.TETHER_CLICKHOUSE_URL,
+        username: config.TETHER_CLICKHOUSE_USER,
+        password: config.TETHER_CLICKHOUSE_PASSWORD,
+        database: config.TETHER_CLICKHOUSE_DATABASE,
+        requestTimeoutMs: config.TETHER_SINK_INSERT_TIMEOUT_MS,
+        application: SERVICE,
+      });
+      producer = await pipeline.kafka.producer.producer();
+      const deadLetters = deadLetterWriter({
+        service: SERVICE,
+        dlqTopic: pipeline.topics.dlq,
+        codec: pipeline.codec,
+        producer,
+        scrub: (text) => redactSecrets(text).text,
+        now: deps.now,
+      });
+      for (const name of config.TETHER_SINK_STREAMS) {
+        // Groups carry the topic prefix, as topics do: deployments sharing a cluster share no state.
+        const spec: StreamSpec = { name, groupId: `${config.TETHER_TOPIC_PREFIX}${STREAMS[name].group}`, roles: STREAMS[name].roles };
+        streams.push(createStreamSink({
+          spec,
+          topics: pipeline.topics,
+          consumer: () => pipeline!.kafka.consumer.consumer({
+            groupId: spec.groupId,
+            maxBytesPerPartition: config.TETHER_SINK_FETCH_BYTES_PER_PARTITION,
+          }),
+          codec: pipeline.codec,
+          clickhouse,
+          deadLetters,
+          metrics,
+          log,
+          batch: {
+            rows: config.TETHER_SINK_BATCH_ROWS,
+            maxWaitMs: config.TETHER_SINK_BATCH_MAX_WAIT_MS,
+            idleMs: Math.min(IDLE_FLUSH_MS, config.TETHER_SINK_BATCH_MAX_WAIT_MS),
+            minIdleRows: Math.max(1, Math.ceil(config.TETHER_SINK_BATCH_ROWS / 10)),
+          },
+          retry: { initialMs: 200, maxMs: config.TETHER_SINK_RETRY_MAX_MS, multiplier: 2 },
+          now: deps.now,
+        }));
+      }
+      ops = await startOpsServer({ port: config.TETHER_SINK_PORT, registry: metrics.registry, health });
+      await Promise.all(streams.map((s) => s.start()));
+      if (state === 'starting') state = 'running';
+      log.info({ streams: config.TETHER_SINK_STREAMS, database: config.TETHER_CLICKHOUSE_DATABASE, port: ops.port }, 'sink running');
+    },
+    async stop() {
+      if (state === 'stopped') return;
+      state = 'draining';
+      // Buffered rows are written and committed before the groups are left.
+      await Promise.all(streams.map((s) => s.stop()));
+      await producer?.close();
+      await clickhouse?.close();
+      await ops?.close();
+      state = 'stopped';
+      log.info('sink stopped');
+    },
+  };
+}

@@ -1,0 +1,308 @@
+// One stream of the sink: a consumer group reading some topics into their
+// tables. Per partition batch: decode, map to rows (undecodable and
+// unmappable records to the DLQ), buffer per table, and resolve only once
+// ClickHouse acknowledged the rows, so the consumer commits nothing that is
+// not stored (at-least-once; duplicates collapse in ReplacingMergeTree).
+//
+// ClickHouse down or slow: the insert is retried with jittered backoff for
+// as long as it takes, and the consumer is paused meanwhile (backpressure).
+// A row ClickHouse rejects goes to the DLQ with the server's error; the rest
+// of its batch lands.
+import type { TopicRole } from '#config';
+import { TABLES, classifyWriteError, clickHouseErrorInfo, loggableClickHouseMessage, type ClickHouse, type DlqPosition, type TableName } from '#clickhouse';
+import { TetherError, errorMessage, tetherError } from '#errors';
+import type { ConsumedBatch, Consumer } from '#kafka';
+import type { Logger } from '#log';
+import type { Codec } from '#schemas';
+import type { DeadLetterInput, DeadLetterWriter } from '#service';
+import { backoffDelay, sleep, type BackoffPolicy } from './backoff.ts';
+import { createBatcher, type Batcher } from './batcher.ts';
+import { insertIsolating, type Rejected } from './isolate.ts';
+import type { SinkMetrics } from './metrics.ts';
+import { buildRow, undecodableDeadLetter, type SinkRole } from './request-builder.ts';
+
+export const SERVICE = 'sink-clickhouse';
+
+export interface StreamSpec {
+  name: string;
+  groupId: string;
+  roles: readonly SinkRole[];
+}
+
+export interface BatchSettings {
+  rows: number;
+  maxWaitMs: number;
+  idleMs: number;
+  minIdleRows: number;
+}
+
+export interface StreamSinkOptions {
+  spec: StreamSpec;
+  topics: Readonly<Record<TopicRole, string>>;
+  /** Makes the stream's consumer; called again to rejoin after a crash. */
+  consumer(): Consumer;
+  codec: Codec;
+  clickhouse: ClickHouse;
+  deadLetters: DeadLetterWriter;
+  metrics: SinkMetrics;
+  log: Logger;
+  batch: BatchSettings;
+  retry: BackoffPolicy;
+  now?: () => number;
+}
+
+export interface StreamStatus {
+  stream: string;
+  /** Paused because ClickHouse (or the DLQ) is not taking writes. */
+  paused: boolean;
+  /** False while the consumer rejoins its group after a crash. */
+  consuming: boolean;
+  bufferedRows: number;
+  lastWriteError: string | null;
+}
+
+interface Entry {
+  row: object;
+  at: DlqPosition;
+  original: Buffer;
+}
+
+export interface StreamSink {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): StreamStatus;
+}
+
+export function createStreamSink(options: StreamSinkOptions): StreamSink {
+  const { spec, codec, clickhouse, metrics, batch, retry } = options;
+  const now = options.now ?? Date.now;
+  const log = options.log.child({ stream: spec.name });
+  const component = spec.name;
+  const roleByTopic = new Map<string, SinkRole>(spec.roles.map((role) => [options.topics[role], role]));
+  const batchers = new Map<TableName, Batcher<Entry>>();
+  let consumer = options.consumer();
+  let consuming = false;
+  let outages = 0;
+  let lastWriteError: string | null = null;
+  let draining = false;
+
+  // ------------------------------------------------------------ backpressure
+
+  function hold() {
+    outages += 1;
+    if (outages === 1) {
+      consumer.pause();
+      metrics.paused.set({ stream: spec.name }, 1);
+    }
+  }
+
+  function release() {
+    outages -= 1;
+    if (outages === 0) {
+      consumer.resume();
+      metrics.paused.set({ stream: spec.name }, 0);
+    }
+  }
+
+  /** Runs `write` until it succeeds, pausing the consumer while it fails. Never gives up: nothing is lost. */
+  async function untilWritten<T>(what: string, table: string, classify: (err: unknown) => string, write: () => Promise<T>): Promise<T> {
+    let attempt = 0;
+    try {
+      for (;;) {
+        try {
+          const result = await write();
+          if (attempt > 0) {
+            lastWriteError = null;
+            log.info({ table, attempts: attempt + 1 }, `${what} succeeded again; resuming`);
+          }
+          return result;
+        } catch (err) {
+          attempt += 1;
+          if (attempt === 1) hold();
+          const kind = classify(err);
+          const delayMs = backoffDelay(retry, attempt);
+          const { code } = clickHouseErrorInfo(err);
+          lastWriteError = `${kind}: ${loggableClickHouseMessage(errorMessage(err))}`;
+          metrics.retries.inc({ table, kind });
+          metrics.errors.inc({ component, error_code: code === null ? kind : `clickhouse_${code}`, stage: 'sending' });
+          const fields = { table, attempt, delayMs, kind, code, error: loggableClickHouseMessage(errorMessage(err)) };
+          // A missing table or column needs an operator (run the migrations); the rest usually heals.
+          if (kind === 'schema') log.error(fields, `${what} failed: the table does not match; run the migrations. Retrying`);
+          else if (attempt === 1 || attempt % 10 === 0) log.warn(fields, `${what} failed; pausing consumption and retrying`);
+          await sleep(delayMs);
+        }
+      }
+    } finally {
+      if (attempt > 0) release();
+    }
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  async function flush(table: TableName, entries: Entry[]): Promise<void> {
+    const started = performance.now();
+    const rejected = await untilWritten('insert', table, classifyWriteError, () =>
+      insertIsolating(entries, (part) => clickhouse.insertRows(table, part.map((e) => e.row))),
+    );
+    metrics.insertSeconds.observe({ table }, (performance.now() - started) / 1000);
+    metrics.sent.inc({ component }, entries.length - rejected.length);
+    log.debug({ table, rows: entries.length, rejected: rejected.length }, 'batch written');
+    if (rejected.length > 0) await setAside(table, rejected);
+  }
+
+  async function setAside(table: TableName, rejected: Rejected<Entry>[]): Promise<void> {
+    metrics.rejected.inc({ table }, rejected.length);
+    metrics.dropped.inc({ component, intentional: 'false' }, rejected.length);
+    for (const { error } of rejected) {
+      metrics.errors.inc({ component, error_code: 'TETHER_SINK_ROW_REJECTED', stage: 'sending' });
+      log.warn({ table, error: loggableClickHouseMessage(errorMessage(error)) }, 'ClickHouse rejected a row; dead-lettering it');
+    }
+    if (table === TABLES.deadLetters) {
+      // Dead-lettering a dead letter would loop: it stays on tether.dlq, and this is loud.
+      log.error({ table, rows: rejected.length }, 'ClickHouse rejected dead letters; they remain only on the DLQ topic');
+      return;
+    }
+    const inputs: DeadLetterInput[] = rejected.map(({ entry, error }) => ({
+      stage: 'writing',
+      source: entry.at.topic,
+      error: tetherError('TETHER_SINK_ROW_REJECTED', `ClickHouse rejected the row for ${table}: ${errorMessage(error)}`, { cause: error }),
+      original: entry.original,
+      topic: entry.at.topic,
+      partition: entry.at.partition,
+      offset: entry.at.offset,
+    }));
+    await sendDeadLetters(inputs);
+  }
+
+  async function sendDeadLetters(inputs: DeadLetterInput[]): Promise<void> {
+    await untilWritten('dead-letter send', options.topics.dlq, () => 'kafka', () => options.deadLetters.send(inputs));
+  }
+
+  function batcherFor(table: TableName): Batcher<Entry> {
+    let batcher = batchers.get(table);
+    if (!batcher) {
+      batcher = createBatcher<Entry>({
+        batchRows: batch.rows,
+        maxWaitMs: batch.maxWaitMs,
+        idleMs: batch.idleMs,
+        minIdleRows: batch.minIdleRows,
+        flush: (entries) => flush(table, entries),
+        now,
+      });
+      if (draining) batcher.drain();
+      batchers.set(table, batcher);
+    }
+    return batcher;
+  }
+
+  // ------------------------------------------------------------------- reads
+
+  async function eachBatch(consumed: ConsumedBatch): Promise<void> {
+    const role = roleByTopic.get(consumed.topic);
+    if (!role) throw new Error(`stream ${spec.name} received topic ${consumed.topic} it did not subscribe to`);
+    metrics.received.inc({ component }, consumed.messages.length);
+    const byTable = new Map<TableName, Entry[]>();
+    const deadLetters: DeadLetterInput[] = [];
+    let tombstones = 0;
+    let redactions = 0;
+
+    for (const message of consumed.messages) {
+      const at: DlqPosition = { topic: message.topic, partition: message.partition, offset: message.offset };
+      const original = message.value ?? Buffer.alloc(0);
+      if (message.value === null || message.value.length === 0) {
+        // Compacted identity topics carry tombstones for superseded keys: not data.
+        if (role !== 'accessEnriched' && role !== 'dlq') {
+          tombstones += 1;
+          continue;
+        }
+      }
+      let built;
+      try {
+        const record = await codec.decode(role, original);
+        built = buildRow(role, record, at);
+      } catch (err) {
+        if (role === 'dlq') {
+          // An undecodable dead letter is stored as it is: sending it back to the DLQ would loop.
+          const letter = undecodableDeadLetter({ service: SERVICE, message: errorMessage(err), original, at, now: now() });
+          built = buildRow('dlq', letter, at);
+        } else {
+          const stage = TetherError.is(err) && err.code === 'TETHER_SINK_ROW_REJECTED' ? 'writing' : 'parsing';
+          deadLetters.push({ stage, source: consumed.topic, error: err, original, topic: at.topic, partition: at.partition, offset: at.offset });
+          metrics.errors.inc({ component, error_code: TetherError.is(err) ? err.code : 'TETHER_DECODE', stage: 'processing' });
+          continue;
+        }
+      }
+      redactions += built.redactions;
+      let entries = byTable.get(built.table);
+      if (!entries) byTable.set(built.table, (entries = []));
+      entries.push({ row: built.row, at, original });
+    }
+
+    if (tombstones > 0) metrics.dropped.inc({ component, intentional: 'true' }, tombstones);
+    if (redactions > 0) metrics.redactions.inc({ stream: spec.name }, redactions);
+    if (deadLetters.length > 0) {
+      log.warn({ topic: consumed.topic, partition: consumed.partition, records: deadLetters.length }, 'records could not be decoded or mapped; dead-lettering them');
+      metrics.dropped.inc({ component, intentional: 'false' }, deadLetters.length);
+      await sendDeadLetters(deadLetters);
+    }
+    await Promise.all([...byTable].map(([table, entries]) => batcherFor(table).add(entries)));
+  }
+
+  async function run(): Promise<void> {
+    await consumer.run({
+      topics: spec.roles.map((role) => options.topics[role]),
+      fromBeginning: true,
+      maxBatchSize: batch.rows,
+      eachBatch,
+      onCrash: (err) => void rejoin(err),
+    });
+    consuming = true;
+  }
+
+  /**
+   * A consumer that crashed is replaced and rejoins its group. The usual
+   * cause is an outage longer than the session timeout: the blocked batch
+   * kept the client from heartbeating, the group moved on, and the commit
+   * after the write was refused. The batch was written, not committed: it is
+   * read again and collapses in ReplacingMergeTree.
+   */
+  async function rejoin(err: unknown): Promise<void> {
+    if (draining || !consuming) return;
+    consuming = false;
+    log.warn({ err, group: spec.groupId }, 'consumer crashed; rejoining the group');
+    metrics.errors.inc({ component, error_code: 'TETHER_KAFKA', stage: 'receiving' });
+    const crashed = consumer;
+    await crashed.stop().catch((stopErr: unknown) => log.debug({ err: stopErr }, 'stopping the crashed consumer failed'));
+    for (let attempt = 1; !draining; attempt += 1) {
+      await sleep(backoffDelay(retry, attempt));
+      if (draining) return;
+      consumer = options.consumer();
+      if (outages > 0) consumer.pause();
+      try {
+        await run();
+        log.info({ group: spec.groupId, attempt }, 'consumer rejoined');
+        return;
+      } catch (runErr) {
+        log.warn({ err: runErr, attempt }, 'rejoining failed; retrying');
+        await consumer.stop().catch(() => undefined);
+      }
+    }
+  }
+
+  return {
+    async start() {
+      await run();
+      log.info({ group: spec.groupId, topics: spec.roles.map((r) => options.topics[r]) }, 'consuming');
+    },
+    async stop() {
+      draining = true;
+      for (const batcher of batchers.values()) batcher.drain();
+      await consumer.stop();
+    },
+    status() {
+      let buffered = 0;
+      for (const batcher of batchers.values()) buffered += batcher.size();
+      return { stream: spec.name, paused: outages > 0, consuming, bufferedRows: buffered, lastWriteError };
+    },
+  };
+}

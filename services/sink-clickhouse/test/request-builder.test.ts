@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { TABLES } from '#clickhouse';
+import { buildRow, undecodableDeadLetter } from '../src/request-builder.ts';
+import { connectorVersion, deadLetter, deviceVersion, humanKeyCreated, nhiVersion, personVersion } from './fixtures.ts';
+
+const at = { topic: 't.tether.access.enriched', partition: 1, offset: 42n };
+
+describe('buildRow', () => {
+  it('sends each role to its table', () => {
+    expect(buildRow('accessEnriched', humanKeyCreated(), at).table).toBe(TABLES.accessEvents);
+    expect(buildRow('identityUsers', personVersion(), at).table).toBe(TABLES.personsHistory);
+    expect(buildRow('identityDevices', deviceVersion(), at).table).toBe(TABLES.devicesHistory);
+    expect(buildRow('identityNhi', nhiVersion(), at).table).toBe(TABLES.nhiHistory);
+    expect(buildRow('identityConnectors', connectorVersion(), at).table).toBe(TABLES.connectorsHistory);
+    expect(buildRow('dlq', deadLetter(), at).table).toBe(TABLES.deadLetters);
+  });
+
+  it('redacts secret-shaped tokens in raw payloads and unmapped fields, and counts them', () => {
+    const event = humanKeyCreated();
+    event.event.raw = Buffer.from('{"auth":"Bearer abcdefghijklmnopqrstuvwxyz","k":"sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q"}');
+    event.event.unmapped = '{"k":"sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q"}';
+    const built = buildRow('accessEnriched', event, at);
+    expect(built.row).toMatchObject({ raw: '{"auth":"Bearer [redacted]","k":"[redacted]"}', unmapped: '{"k":"[redacted]"}' });
+    expect(built.redactions).toBe(3);
+  });
+
+  it('redacts dead letters in the message and inside binary originals, byte for byte elsewhere', () => {
+    const letter = deadLetter();
+    letter.message = 'key sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q refused';
+    letter.original = Buffer.concat([Buffer.from([0, 0, 0, 0, 7, 0xff]), Buffer.from('sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q'), Buffer.from([0x80])]);
+    const built = buildRow('dlq', letter, { topic: 't.tether.dlq', partition: 0, offset: 3n });
+    const row = built.row as { message: string; original_base64: string; dlq_offset: number };
+    expect(row.message).toBe('key [redacted] refused');
+    expect(Buffer.from(row.original_base64, 'base64')).toEqual(Buffer.concat([Buffer.from([0, 0, 0, 0, 7, 0xff]), Buffer.from('[redacted]'), Buffer.from([0x80])]));
+    expect(row.dlq_offset).toBe(3);
+  });
+
+  it('refuses an event time DateTime cannot hold, as a row rejection', () => {
+    const event = humanKeyCreated();
+    event.event.time = -1;
+    expect(() => buildRow('accessEnriched', event, at)).toThrow(expect.objectContaining({ code: 'TETHER_SINK_ROW_REJECTED' }));
+  });
+
+  it('stores an undecodable dead letter as it is, pointing at where it was read', () => {
+    const letter = undecodableDeadLetter({ service: 'sink-clickhouse', message: 'not in the Confluent wire format', original: Buffer.from('x'), at, now: 1_767_312_000_000 });
+    expect(letter).toMatchObject({ stage: 'parsing', reason_code: 'TETHER_DECODE', original_topic: at.topic, original_partition: 1, original_offset: 42 });
+  });
+});
