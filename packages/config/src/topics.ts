@@ -20,6 +20,8 @@ export const COMPACTED_ROLES: readonly TopicRole[] = [
 
 export const CONSUMER_GROUPS = {
   enrich: 'tether-enrich',
+  /** Prefix only: every enrich instance adds a unique suffix so it re-reads the identity topics in full. */
+  enrichIdentity: 'tether-enrich-identity',
   sinkEvents: 'tether-sink-clickhouse-events',
   sinkIdentity: 'tether-sink-clickhouse-identity',
   sinkDlq: 'tether-sink-clickhouse-dlq',

@@ -1,0 +1,160 @@
+// Builds the enrich service: identity state restored from the compacted
+// identity topics, then raw access events consumed, enriched as of their time
+// and produced to tether.access.enriched. No I/O happens until start().
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { CONSUMER_GROUPS } from '#config';
+import { ensureTetherTopics, type Admin, type Consumer, type Producer } from '#kafka';
+import type { Logger } from '#log';
+import { connectPipeline, deadLetterWriter, startOpsServer, type HealthReport, type LifecycleState, type OpsServer } from '#service';
+import type { EnrichConfig } from './config.ts';
+import { createEventProcessor, type EventProcessor } from './event-processor.ts';
+import { createIdentityFollower, type IdentityFollower } from './identity-follower.ts';
+import { createEnrichMetrics, type EnrichMetrics } from './metrics.ts';
+import { IdentityStore } from './store/identity-store.ts';
+
+export interface AppDeps {
+  log: Logger;
+  now?: () => number;
+  /** A consumer failed for good: the process should stop (offsets stay uncommitted). */
+  onFatal?: (err: unknown) => void;
+  metrics?: EnrichMetrics;
+}
+
+export interface EnrichApp {
+  /** Connects, restores identity state, then consumes events; resolves once events flow. */
+  start(): Promise<void>;
+  /** Stops intake, emits waiting events, commits, closes. */
+  stop(): Promise<void>;
+  health(): HealthReport;
+  readonly store: IdentityStore;
+  readonly metrics: EnrichMetrics;
+  /** The ops server's port once started. */
+  readonly port: number | undefined;
+}
+
+export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichApp {
+  const log = deps.log.child({ component: 'enrich' });
+  const now = deps.now ?? Date.now;
+  const metrics = deps.metrics ?? createEnrichMetrics();
+  const store = new IdentityStore();
+  const instance = `${config.TETHER_ENRICH_INSTANCE_ID ?? `${hostname()}-${process.pid}`}-${randomBytes(4).toString('hex')}`;
+
+  let state: LifecycleState = 'starting';
+  let ops: OpsServer | undefined;
+  let admin: Admin | undefined;
+  let producer: Producer | undefined;
+  let follower: IdentityFollower | undefined;
+  let processor: EventProcessor | undefined;
+  let events: Consumer | undefined;
+  const failures: string[] = [];
+
+  function fail(what: string, err: unknown): void {
+    if (state === 'stopped' || state === 'draining') return;
+    state = 'failed';
+    failures.push(what);
+    log.error({ err, what }, 'consumer failed: stopping');
+    deps.onFatal?.(err);
+  }
+
+  function health(): HealthReport {
+    const restore = follower?.progress();
+    return {
+      state,
+      checks: {
+        identity_restored: { ok: restore?.restored ?? false, detail: restore ? `${restore.records} records, ${restore.remainingPartitions} partitions left` : 'not started' },
+        consumers: { ok: failures.length === 0, detail: failures.join(', ') || undefined },
+      },
+      waiting_events: processor?.waiting ?? 0,
+      identities: store.counts(),
+      instance,
+    };
+  }
+
+  return {
+    store,
+    metrics,
+    get port() {
+      return ops?.port;
+    },
+    health,
+
+    async start() {
+      ops = await startOpsServer({ port: config.TETHER_ENRICH_PORT, registry: metrics.registry, health });
+      const pipeline = await connectPipeline(config, `tether-enrich-${instance}`, log);
+      admin = await pipeline.kafka.admin.admin();
+      await ensureTetherTopics(admin, config.TETHER_TOPIC_PREFIX);
+      producer = await pipeline.kafka.producer.producer();
+      const deadLetters = deadLetterWriter({ service: 'enrich', dlqTopic: pipeline.topics.dlq, codec: pipeline.codec, producer });
+
+      processor = createEventProcessor({
+        codec: pipeline.codec,
+        producer,
+        deadLetters,
+        view: store,
+        enrichedTopic: pipeline.topics.accessEnriched,
+        metrics,
+        log,
+        now,
+        late: {
+          waitMs: config.TETHER_ENRICH_LATE_WAIT_MS,
+          maxEvents: config.TETHER_ENRICH_LATE_MAX_EVENTS,
+          giveUpMs: config.TETHER_ENRICH_GIVE_UP_MS,
+        },
+      });
+
+      const identityGroup = `${config.TETHER_TOPIC_PREFIX}${CONSUMER_GROUPS.enrichIdentity}-${instance}`;
+      follower = createIdentityFollower({
+        consumer: pipeline.kafka.consumer.consumer({ groupId: identityGroup, maxWaitMs: 250 }),
+        admin,
+        codec: pipeline.codec,
+        topics: pipeline.topics,
+        store,
+        deadLetters,
+        metrics,
+        log,
+        now,
+        onChange: () => processor?.identityChanged(),
+        onCrash: (err) => fail('identity', err),
+      });
+      log.info({ instance, identityGroup }, 'starting');
+      await follower.start();
+      await admin.close();
+      admin = undefined;
+
+      // A batch may wait up to the late-data wait: the session must outlive it.
+      events = pipeline.kafka.consumer.consumer({
+        groupId: `${config.TETHER_TOPIC_PREFIX}${CONSUMER_GROUPS.enrich}`,
+        maxWaitMs: 100,
+        sessionTimeoutMs: Math.max(30_000, config.TETHER_ENRICH_LATE_WAIT_MS + 30_000),
+      });
+      await events.run({
+        topics: [pipeline.topics.accessRaw],
+        fromBeginning: true,
+        maxBatchSize: config.TETHER_ENRICH_MAX_BATCH,
+        eachBatch: (batch) => processor!.handleBatch(batch),
+        onCrash: (err) => fail('events', err),
+      });
+      if (state === 'starting') state = 'running';
+      log.info({ topic: pipeline.topics.accessRaw }, 'enriching events');
+    },
+
+    async stop() {
+      if (state === 'stopped') return;
+      state = 'draining';
+      log.info({ waiting: processor?.waiting ?? 0 }, 'draining');
+      // Stop fetching, emit waiting events now (with a reason) so the batches in hand finish, and
+      // let their offsets be committed before leaving: kafkajs skips commits once stop() has begun.
+      events?.pause();
+      await processor?.close();
+      await processor?.drain();
+      await events?.stop();
+      await follower?.stop();
+      await producer?.close();
+      await admin?.close();
+      await ops?.close();
+      state = 'stopped';
+      log.info('stopped');
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// The enrich service's environment: the shared endpoints plus its own knobs.
+// Units are in the names; defaults live here and nowhere else.
+import { z } from 'zod';
+import { commonEnvShape, env, loadConfig } from '#config';
+
+export const enrichEnvSchema = z.object({
+  ...commonEnvShape,
+  /** How long an event whose actor is not known yet waits for late identity data; 0 disables waiting. */
+  TETHER_ENRICH_LATE_WAIT_MS: env.int(30_000, 0, 600_000),
+  /** Most events held at once while waiting; beyond it the oldest is emitted unresolved. */
+  TETHER_ENRICH_LATE_MAX_EVENTS: env.int(10_000, 1, 1_000_000),
+  /**
+   * After a reference (key, account, email, grant) timed out once, later events
+   * naming only such references are emitted at once for this long instead of
+   * stalling their partition again; 0 always waits.
+   */
+  TETHER_ENRICH_GIVE_UP_MS: env.int(600_000, 0, 86_400_000),
+  /** Most raw events handed to one batch. */
+  TETHER_ENRICH_MAX_BATCH: env.int(2_000, 1, 100_000),
+  /** /health and /metrics; 0 picks a free port. */
+  TETHER_ENRICH_PORT: env.int(9410, 0, 65_535),
+  /**
+   * Names this instance in its identity consumer group; a random suffix is
+   * always added so a restart re-reads the identity topics from the beginning.
+   */
+  TETHER_ENRICH_INSTANCE_ID: env.optionalString(),
+  /** Graceful stop budget: drain the batch in hand, flush waiting events, commit. */
+  TETHER_ENRICH_SHUTDOWN_GRACE_MS: env.int(30_000, 1_000, 600_000),
+});
+
+export type EnrichConfig = z.output<typeof enrichEnvSchema>;
+
+export function loadEnrichConfig(source: NodeJS.ProcessEnv = process.env): Readonly<EnrichConfig> {
+  return loadConfig(enrichEnvSchema, source);
+}

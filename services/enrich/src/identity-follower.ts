@@ -1,0 +1,165 @@
+// Restores identity state at start-up and keeps it current: reads the four
+// compacted identity topics from the beginning up to the end they had when
+// the instance started (their high watermarks), reporting progress, and then
+// keeps following them. The consumer group is unique to this instance and
+// this start, so every instance holds the full tables (GlobalKTable-style)
+// and a restart re-reads them instead of resuming from committed offsets.
+import { isRetriable } from '#errors';
+import type { Admin, ConsumedBatch, ConsumedMessage, Consumer } from '#kafka';
+import type { Logger } from '#log';
+import type { Codec } from '#schemas';
+import type { DeadLetterInput, DeadLetterWriter } from '#service';
+import { COMPONENT, type EnrichMetrics } from './metrics.ts';
+import { IDENTITY_ROLES, type ApplyOutcome, type IdentityRecords, type IdentityRole, type IdentityStore } from './store/identity-store.ts';
+
+export interface IdentityFollowerDeps {
+  consumer: Consumer;
+  admin: Admin;
+  codec: Codec;
+  topics: Readonly<Record<IdentityRole, string>>;
+  store: IdentityStore;
+  deadLetters: DeadLetterWriter;
+  metrics: EnrichMetrics;
+  log: Logger;
+  now: () => number;
+  /** Called after a batch changed state once restored (events waiting for identities re-try). */
+  onChange(): void;
+  onCrash(err: unknown): void;
+  progressIntervalMs?: number;
+  maxBatchSize?: number;
+}
+
+export interface RestoreProgress {
+  restored: boolean;
+  records: number;
+  remainingPartitions: number;
+  elapsedMs: number;
+}
+
+export interface IdentityFollower {
+  /** Resolves once every identity topic was read up to its start-up end; following continues after. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  progress(): RestoreProgress;
+}
+
+export function createIdentityFollower(deps: IdentityFollowerDeps): IdentityFollower {
+  const { codec, store, metrics, log, now } = deps;
+  const roleOf = new Map<string, IdentityRole>(IDENTITY_ROLES.map((role) => [deps.topics[role], role]));
+  /** '<topic>\0<partition>' -> the high watermark to reach before the restore is complete. */
+  const remaining = new Map<string, bigint>();
+  let restored = false;
+  let records = 0;
+  let startedAt = 0;
+  let markRestored: () => void = () => undefined;
+  let failRestore: (err: unknown) => void = () => undefined;
+
+  async function handleBatch(batch: ConsumedBatch): Promise<void> {
+    const role = roleOf.get(batch.topic);
+    if (!role) return;
+    const decoded = await Promise.all(batch.messages.map((m) => decode(role, m)));
+    const dead: DeadLetterInput[] = [];
+    const outcomes = new Map<ApplyOutcome, number>();
+    for (let i = 0; i < decoded.length; i++) {
+      const message = batch.messages[i]!;
+      const item = decoded[i]!;
+      try {
+        if (item instanceof Error) throw item;
+        const outcome = store.apply(role, message.key === null ? null : message.key.toString('utf8'), item);
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      } catch (error) {
+        dead.push({ stage: 'parsing', source: message.topic, error, original: message.value ?? Buffer.alloc(0), topic: message.topic, partition: message.partition, offset: message.offset });
+      }
+    }
+    if (dead.length > 0) {
+      await deps.deadLetters.send(dead);
+      for (const d of dead) metrics.errors.inc({ component: COMPONENT, error_code: (d.error as { code?: string }).code ?? 'TETHER_DECODE', stage: d.stage });
+      metrics.dropped.inc({ component: COMPONENT, intentional: 'false' }, dead.length);
+      log.warn({ count: dead.length, topic: batch.topic, partition: batch.partition }, 'identity records sent to the dead-letter topic');
+    }
+    for (const [outcome, count] of outcomes) metrics.identityRecords.inc({ table: role, outcome }, count);
+    records += batch.messages.length;
+    updateEntityGauges();
+
+    if (!restored) {
+      const id = `${batch.topic}\u0000${batch.partition}`;
+      const high = remaining.get(id);
+      const last = batch.messages[batch.messages.length - 1]?.offset;
+      if (high !== undefined && last !== undefined && last + 1n >= high) remaining.delete(id);
+      metrics.restoreRecords.set(records);
+      metrics.restoreRemainingPartitions.set(remaining.size);
+      if (remaining.size === 0) markRestored();
+    } else if ((outcomes.get('added') ?? 0) + (outcomes.get('replaced') ?? 0) + (outcomes.get('removed') ?? 0) > 0) {
+      deps.onChange();
+    }
+  }
+
+  async function decode(role: IdentityRole, message: ConsumedMessage): Promise<IdentityRecords[IdentityRole] | null | Error> {
+    if (message.value === null) return null;
+    try {
+      return await codec.decode(role, message.value);
+    } catch (error) {
+      if (isRetriable(error)) throw error;
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  function updateEntityGauges(): void {
+    const counts = store.counts();
+    metrics.identityEntities.set({ table: 'people' }, counts.people);
+    metrics.identityEntities.set({ table: 'devices' }, counts.devices);
+    metrics.identityEntities.set({ table: 'nhi' }, counts.nhi);
+    metrics.identityEntities.set({ table: 'connectors' }, counts.connectors);
+  }
+
+  function progress(): RestoreProgress {
+    return { restored, records, remainingPartitions: remaining.size, elapsedMs: startedAt === 0 ? 0 : now() - startedAt };
+  }
+
+  return {
+    progress,
+
+    async start() {
+      startedAt = now();
+      for (const role of IDENTITY_ROLES) {
+        const topic = deps.topics[role];
+        for (const { partition, low, high } of await deps.admin.topicOffsets(topic)) {
+          if (high > low) remaining.set(`${topic}\u0000${partition}`, high);
+        }
+      }
+      metrics.restored.set(0);
+      metrics.restoreRemainingPartitions.set(remaining.size);
+      log.info({ partitions: remaining.size }, 'restoring identity state');
+      const done = new Promise<void>((resolve, reject) => {
+        markRestored = resolve;
+        failRestore = reject;
+      });
+      if (remaining.size === 0) markRestored();
+
+      const ticker = setInterval(() => log.info(progress(), 'restoring identity state: progress'), deps.progressIntervalMs ?? 5_000);
+      try {
+        await deps.consumer.run({
+          topics: IDENTITY_ROLES.map((role) => deps.topics[role]),
+          fromBeginning: true,
+          maxBatchSize: deps.maxBatchSize,
+          eachBatch: handleBatch,
+          onCrash: (err) => {
+            failRestore(err);
+            deps.onCrash(err);
+          },
+        });
+        await done;
+      } finally {
+        clearInterval(ticker);
+      }
+      restored = true;
+      const elapsedMs = now() - startedAt;
+      metrics.restored.set(1);
+      metrics.restoreSeconds.set(elapsedMs / 1000);
+      updateEntityGauges();
+      log.info({ records, elapsedMs, ...store.counts() }, 'identity state restored');
+    },
+
+    stop: () => deps.consumer.stop(),
+  };
+}

@@ -1,0 +1,192 @@
+// The identity tables every enrich instance holds in full (GlobalKTable-style):
+// people and platform accounts, devices, non-human identities and connector
+// grants, each with its version history and the alias indexes lookups need.
+// Records come from the compacted identity topics keyed '<id>@<valid_from>'.
+import { tetherError } from '#errors';
+import type { ConnectorVersion, DeviceVersion, NonHumanIdentityVersion, PersonVersion } from '#schemas';
+import { AliasIndex, IdIndex } from './id-index.ts';
+import { Interner, compactConnector, compactDevice, compactNhi, compactPerson } from './compact.ts';
+import { hostnameKeys, normaliseAlias, normaliseIp, normaliseSerial } from './normalise.ts';
+import { VersionedTable, type PutOutcome } from './versioned-table.ts';
+
+export type IdentityRole = 'identityUsers' | 'identityDevices' | 'identityNhi' | 'identityConnectors';
+
+export const IDENTITY_ROLES: readonly IdentityRole[] = ['identityUsers', 'identityDevices', 'identityNhi', 'identityConnectors'];
+
+export interface IdentityRecords {
+  identityUsers: PersonVersion;
+  identityDevices: DeviceVersion;
+  identityNhi: NonHumanIdentityVersion;
+  identityConnectors: ConnectorVersion;
+}
+
+type AnyIdentity = IdentityRecords[IdentityRole];
+
+export type ApplyOutcome = PutOutcome | 'removed' | 'absent';
+
+/** What resolution reads: versions as of a time, and ids that ever carried a key. */
+export interface IdentityView {
+  person(id: string, t: number): PersonVersion | undefined;
+  personHistory(id: string): readonly PersonVersion[];
+  /** Directory people and platform accounts that ever carried the alias (kind email also covers the email field). */
+  personIdsByAlias(kind: string, value: string): readonly string[];
+  nhi(id: string, t: number): NonHumanIdentityVersion | undefined;
+  nhiHistory(id: string): readonly NonHumanIdentityVersion[];
+  nhiIdsByPlatformId(platform: string, platformId: string): readonly string[];
+  connector(id: string, t: number): ConnectorVersion | undefined;
+  connectorHistory(id: string): readonly ConnectorVersion[];
+  connectorIdsByClient(provider: string, clientId: string): readonly string[];
+  device(id: string, t: number): DeviceVersion | undefined;
+  deviceIdsBySerial(serial: string): readonly string[];
+  deviceIdsByHostname(hostname: string): readonly string[];
+  deviceIdsByIp(ip: string): readonly string[];
+}
+
+export interface IdentityCounts {
+  people: number;
+  devices: number;
+  nhi: number;
+  connectors: number;
+  versions: number;
+}
+
+const SEP = '\u0000';
+
+export function personAliasKeys(v: PersonVersion): string[] {
+  const keys: string[] = [];
+  if (v.email) keys.push(AliasIndex.key('email', normaliseAlias('email', v.email)));
+  for (const alias of v.aliases) {
+    if (alias.value.trim() !== '') keys.push(AliasIndex.key(alias.kind, normaliseAlias(alias.kind, alias.value)));
+  }
+  return keys;
+}
+
+export class IdentityStore implements IdentityView {
+  readonly #personAliases = new AliasIndex();
+  readonly #pool = new Interner();
+  readonly #nhiByPlatformId = new IdIndex();
+  readonly #connectorsByClient = new IdIndex();
+  readonly #devicesBySerial = new IdIndex();
+  readonly #devicesByHostname = new IdIndex();
+  readonly #devicesByIp = new IdIndex();
+
+  readonly #people = new VersionedTable<PersonVersion>({
+    indexers: [{ index: this.#personAliases, keys: personAliasKeys }],
+  });
+  readonly #nhi = new VersionedTable<NonHumanIdentityVersion>({
+    indexers: [{ index: this.#nhiByPlatformId, keys: (v) => [`${v.platform.toLowerCase()}${SEP}${v.platform_id}`] }],
+  });
+  readonly #connectors = new VersionedTable<ConnectorVersion>({
+    indexers: [{ index: this.#connectorsByClient, keys: (v) => [`${v.provider.toLowerCase()}${SEP}${v.client_id}`] }],
+  });
+  readonly #devices = new VersionedTable<DeviceVersion>({
+    indexers: [
+      { index: this.#devicesBySerial, keys: (v) => { const s = normaliseSerial(v.serial); return s === null ? [] : [s]; } },
+      { index: this.#devicesByHostname, keys: (v) => hostnameKeys(v.hostname) },
+      { index: this.#devicesByIp, keys: (v) => v.ip_addresses.map(normaliseIp) },
+    ],
+  });
+
+  #generation = 0;
+
+  /** Bumps on every change that can alter a resolution; the late buffer re-tries on it. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  counts(): IdentityCounts {
+    return {
+      people: this.#people.size,
+      devices: this.#devices.size,
+      nhi: this.#nhi.size,
+      connectors: this.#connectors.size,
+      versions: this.#people.versionCount + this.#devices.versionCount + this.#nhi.versionCount + this.#connectors.versionCount,
+    };
+  }
+
+  /**
+   * Applies one record from an identity topic: a version (value) or a
+   * tombstone (null value) removing the version its key names. The store
+   * takes ownership of `value` (it is compacted in place). The key must
+   * be versionKey(id, valid_from) of the value: a record whose key and value
+   * disagree could never be removed by its tombstone, so it is refused.
+   */
+  apply<R extends IdentityRole>(role: R, key: string | null, value: IdentityRecords[R] | null): ApplyOutcome {
+    if (value === null) {
+      if (key === null) throw invalid(role, 'a tombstone without a key names no version');
+      const { id, validFrom } = parseVersionKey(role, key);
+      const removed = this.#table(role).remove(id, validFrom);
+      if (!removed) return 'absent';
+      this.#generation++;
+      return 'removed';
+    }
+    const id = entityId(role, value);
+    if (id.trim() === '') throw invalid(role, 'the entity id is empty');
+    if (!Number.isSafeInteger(value.valid_from)) throw invalid(role, `valid_from ${value.valid_from} is not an epoch-ms integer`);
+    if (key !== null && key !== `${id}@${value.valid_from}`) {
+      throw invalid(role, `key ${JSON.stringify(key)} is not '${id}@${value.valid_from}'`);
+    }
+    const outcome = this.#table(role).put(id, this.#compact(role, value));
+    if (outcome !== 'unchanged') this.#generation++;
+    return outcome;
+  }
+
+  #compact(role: IdentityRole, value: AnyIdentity): AnyIdentity {
+    switch (role) {
+      case 'identityUsers': return compactPerson(value as PersonVersion, this.#pool);
+      case 'identityDevices': return compactDevice(value as DeviceVersion, this.#pool);
+      case 'identityNhi': return compactNhi(value as NonHumanIdentityVersion, this.#pool);
+      case 'identityConnectors': return compactConnector(value as ConnectorVersion, this.#pool);
+    }
+  }
+
+  #table(role: IdentityRole): VersionedTable<AnyIdentity> {
+    const tables = { identityUsers: this.#people, identityDevices: this.#devices, identityNhi: this.#nhi, identityConnectors: this.#connectors };
+    // Each role's table only ever receives that role's records (apply is generic over the role).
+    return tables[role] as unknown as VersionedTable<AnyIdentity>;
+  }
+
+  person(id: string, t: number) { return this.#people.asOf(id, t); }
+  personHistory(id: string) { return this.#people.history(id); }
+  personIdsByAlias(kind: string, value: string) { return this.#personAliases.get(kind, normaliseAlias(kind, value)); }
+  nhi(id: string, t: number) { return this.#nhi.asOf(id, t); }
+  nhiHistory(id: string) { return this.#nhi.history(id); }
+  nhiIdsByPlatformId(platform: string, platformId: string) { return this.#nhiByPlatformId.get(`${platform.toLowerCase()}${SEP}${platformId}`); }
+  connector(id: string, t: number) { return this.#connectors.asOf(id, t); }
+  connectorHistory(id: string) { return this.#connectors.history(id); }
+  connectorIdsByClient(provider: string, clientId: string) { return this.#connectorsByClient.get(`${provider.toLowerCase()}${SEP}${clientId}`); }
+  device(id: string, t: number) { return this.#devices.asOf(id, t); }
+  deviceIdsBySerial(serial: string) { const s = normaliseSerial(serial); return s === null ? [] : this.#devicesBySerial.get(s); }
+  /** Devices that carried the hostname, else (for a fully qualified hint) its short form. */
+  deviceIdsByHostname(hostname: string) {
+    for (const key of hostnameKeys(hostname)) {
+      const ids = this.#devicesByHostname.get(key);
+      if (ids.length > 0) return ids;
+    }
+    return [];
+  }
+  deviceIdsByIp(ip: string) { return this.#devicesByIp.get(normaliseIp(ip)); }
+}
+
+function entityId(role: IdentityRole, value: IdentityRecords[IdentityRole]): string {
+  switch (role) {
+    case 'identityUsers': return (value as PersonVersion).person_id;
+    case 'identityDevices': return (value as DeviceVersion).device_id;
+    case 'identityNhi': return (value as NonHumanIdentityVersion).nhi_id;
+    case 'identityConnectors': return (value as ConnectorVersion).connector_id;
+  }
+}
+
+/** '<id>@<valid_from>': ids may themselves hold '@' (connector ids end in an email), so split at the last one. */
+export function parseVersionKey(role: IdentityRole, key: string): { id: string; validFrom: number } {
+  const at = key.lastIndexOf('@');
+  const validFrom = at > 0 ? Number(key.slice(at + 1)) : Number.NaN;
+  if (!/^-?\d+$/.test(key.slice(at + 1)) || !Number.isSafeInteger(validFrom)) {
+    throw invalid(role, `key ${JSON.stringify(key)} is not '<id>@<valid_from>'`);
+  }
+  return { id: key.slice(0, at), validFrom };
+}
+
+function invalid(role: IdentityRole, message: string) {
+  return tetherError('TETHER_IDENTITY_INVALID', `${role} record refused: ${message}`, { context: { role } });
+}
