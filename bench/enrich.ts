@@ -11,10 +11,10 @@
 // Every event resolves (no late-identity waits). Prints numbers; asserts nothing.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { commonEnvSchema, loadConfig, topicNames } from '#config';
+import { freePort } from '#testkit';
 import { createKafkaClient, type ProduceRecord } from '#kafka';
 import { createLogger } from '#log';
 import { createCodec, createRegistryClient, versionKey, type AccessEvent, type Codec } from '#schemas';
@@ -183,16 +183,6 @@ async function highWatermarks(topic: string): Promise<number> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -91,6 +91,54 @@ describe.each(KAFKA_CLIENT_NAMES)('Kafka adapter %s', (clientName) => {
     expect(Object.fromEntries(seen)).toEqual(expected);
   });
 
+  it('commits the batch in hand on stop, and never a batch whose handler threw', async () => {
+    const prefix = uniqueTopicPrefix();
+    const topics = await createTopics(client, prefix, 1);
+    const producer = await client.producer();
+    cleanup.push(() => producer.close());
+    const admin = await client.admin();
+    cleanup.push(() => admin.close());
+    await producer.send(Array.from({ length: 50 }, (_, i) => ({ topic: topics.accessRaw, key: `k${i}`, value: Buffer.from(`v${i}`) })));
+    const committed = async (groupId: string) => (await admin.groupOffsets(groupId, topics.accessRaw)).get(0) ?? -1n;
+
+    // A throwing handler: the consumer stops, reports, and commits nothing.
+    const failing = uniqueName('group');
+    let crashed: unknown;
+    const first = client.consumer({ groupId: failing, maxWaitMs: 200 });
+    await first.run({
+      topics: [topics.accessRaw], fromBeginning: true,
+      eachBatch: async () => {
+        throw new Error('poison');
+      },
+      onCrash: (err) => (crashed = err),
+    });
+    await waitFor(() => crashed !== undefined, { what: 'onCrash' });
+    await first.stop();
+    expect(await committed(failing)).toBeLessThanOrEqual(0n);
+
+    // The same group later gets every record again.
+    const seen: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let entered = false;
+    const second = client.consumer({ groupId: failing, maxWaitMs: 200 });
+    await second.run({
+      topics: [topics.accessRaw], fromBeginning: true,
+      eachBatch: async (batch) => {
+        entered = true;
+        await gate;
+        seen.push(...batch.messages.map((m) => m.value!.toString()));
+      },
+    });
+    await waitFor(() => entered, { what: 'a batch in hand' });
+    // stop() while the handler holds a batch: it finishes, is committed, then the consumer leaves.
+    const stopped = second.stop();
+    release();
+    await stopped;
+    expect(seen[0]).toBe('v0');
+    expect(await committed(failing)).toBe(BigInt(seen.length));
+  });
+
   it('creates compacted topics idempotently', async () => {
     const prefix = uniqueTopicPrefix();
     const first = await createTopics(client, prefix);

@@ -48,11 +48,19 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
         maxWaitTimeInMs: options.maxWaitMs ?? 500,
         sessionTimeout: options.sessionTimeoutMs ?? 30_000,
         allowAutoTopicCreation: false,
+        // Transient broker errors are retried; a handler that still throws then stops the
+        // consumer and reaches onCrash, as with the other adapter, instead of kafkajs
+        // restarting it silently.
+        retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async () => false },
         ...(options.maxBytesPerPartition
           ? { maxBytesPerPartition: options.maxBytesPerPartition, maxBytes: Math.max(10_485_760, 4 * options.maxBytesPerPartition) }
           : {}),
       });
       let topics: readonly string[] = [];
+      // kafkajs ignores commits once disconnect() has begun, so stop() first
+      // lets the batches in hand finish and commit, then disconnects.
+      let stopping = false;
+      const inflight = new Set<Promise<void>>();
       return {
         async run(run: ConsumeOptions) {
           topics = run.topics;
@@ -66,34 +74,43 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
             autoCommit: false,
             eachBatchAutoResolve: false,
             partitionsConsumedConcurrently: 3,
-            eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-              const max = run.maxBatchSize ?? Number.MAX_SAFE_INTEGER;
-              for (let start = 0; start < batch.messages.length; start += max) {
-                if (!isRunning() || isStale()) return;
-                const slice = batch.messages.slice(start, start + max);
-                const messages: ConsumedMessage[] = slice.map((m) => ({
-                  topic: batch.topic,
-                  partition: batch.partition,
-                  offset: BigInt(m.offset),
-                  key: m.key,
-                  value: m.value,
-                  timestamp: Number(m.timestamp),
-                  headers: headersToStrings(m.headers),
-                }));
-                await run.eachBatch({ topic: batch.topic, partition: batch.partition, messages });
-                const last = messages[messages.length - 1]!.offset;
-                // resolveOffset moves the fetch position; commitOffsets makes it durable.
-                resolveOffset(String(last));
-                await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(last + 1n) }]);
-                await heartbeat();
-              }
+            eachBatch: ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+              const work = (async () => {
+                const max = run.maxBatchSize ?? Number.MAX_SAFE_INTEGER;
+                for (let start = 0; start < batch.messages.length; start += max) {
+                  // A batch left unhandled here is redelivered to whoever owns the partition next.
+                  if (stopping || !isRunning() || isStale()) return;
+                  const messages: ConsumedMessage[] = batch.messages.slice(start, start + max).map((m) => ({
+                    topic: batch.topic,
+                    partition: batch.partition,
+                    offset: BigInt(m.offset),
+                    key: m.key,
+                    value: m.value,
+                    timestamp: Number(m.timestamp),
+                    headers: headersToStrings(m.headers),
+                  }));
+                  await run.eachBatch({ topic: batch.topic, partition: batch.partition, messages });
+                  const last = messages[messages.length - 1]!.offset;
+                  // resolveOffset moves the fetch position; commitOffsets makes it durable.
+                  resolveOffset(String(last));
+                  await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(last + 1n) }]);
+                  await heartbeat();
+                }
+              })();
+              inflight.add(work);
+              return work.finally(() => inflight.delete(work));
             },
           });
           await joined;
         },
         pause: () => consumer.pause(topics.map((topic) => ({ topic }))),
         resume: () => consumer.resume(topics.map((topic) => ({ topic }))),
-        stop: () => consumer.disconnect(),
+        async stop() {
+          stopping = true;
+          if (inflight.size > 0) consumer.pause(topics.map((topic) => ({ topic })));
+          await Promise.allSettled([...inflight]);
+          await consumer.disconnect();
+        },
       };
     },
 

@@ -1,6 +1,8 @@
 // Helpers for integration tests on the real servers: endpoints from the
 // environment the global setup prepared, unique names, readiness polling.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { commonEnvSchema, loadConfig, type CommonConfig, type TopicRole } from '#config';
 import { createKafkaClient, ensureTetherTopics, type KafkaClientName, type KafkaClient } from '#kafka';
@@ -69,4 +71,16 @@ export async function createTopics(client: KafkaClient, prefix: string, partitio
   } finally {
     await admin.close();
   }
+}
+
+/** A port free on loopback right now, for a child server the test starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -3,12 +3,11 @@
 // attribution); events nobody can be resolved for are emitted with reasons
 // after their wait; undecodable input goes to the DLQ and processing goes on.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { CONSUMER_GROUPS } from '#config';
 import type { AccessEvent } from '#schemas';
-import { waitFor } from '#testkit';
+import { freePort, waitFor } from '#testkit';
 import { anthropicSystemEvent, cursorAuditEvent, openaiKeyEvent, openaiSessionEvent } from './fixtures/events.ts';
 import { at, directoryPerson, nonHuman, platformAccount } from './fixtures/identities.ts';
 import { harness } from './harness.ts';
@@ -160,13 +159,3 @@ describe('enrich delivery on the real broker', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

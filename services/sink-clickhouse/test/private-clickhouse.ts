@@ -3,9 +3,8 @@
 // server. Same minimal <yandex> config as infra/local/stack.sh writes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import { waitFor } from '#testkit';
+import { freePort, waitFor } from '#testkit';
 
 const SERVER_BINARIES = ['/usr/bin/clickhouse-server', '/usr/sbin/clickhouse-server'];
 
@@ -24,16 +23,6 @@ export function clickHouseServerBinary(): string | undefined {
   return SERVER_BINARIES.find((bin) => existsSync(bin));
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function privateClickHouse(dir: string): Promise<PrivateClickHouse> {
   const bin = clickHouseServerBinary();
