@@ -1,7 +1,6 @@
 // @platformatic/kafka adapter: the faster producer on these machines
-// (reference, section 0). Consumption reads the message stream in drained
-// chunks so each eachBatch call sees what one fetch brought.
-import { once } from 'node:events';
+// (reference, section 0). Consumption gathers the message stream into chunks
+// so each eachBatch call sees what arrived while the previous one ran.
 import {
   Admin as PltAdmin, Consumer as PltConsumer, Producer as PltProducer, ProduceAcks,
   compatibilityPartitioner, type Message, type MessagesStream,
@@ -64,6 +63,8 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
       let stopping = false;
       let paused = false;
       let loop: Promise<void> | undefined;
+      let resumeFlow: () => void = () => {};
+      let drained: () => Promise<void> = async () => {};
 
       async function deliver(run: ConsumeOptions, chunk: PltMessage[]): Promise<void> {
         const byPartition = new Map<string, { batch: ConsumedBatch; last: PltMessage }>();
@@ -88,19 +89,59 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
         }
       }
 
-      async function pump(run: ConsumeOptions, s: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+      /**
+       * Flowing mode: messages gather while a batch is handled; the stream is
+       * paused while a batch is in hand (its commit must land before the next
+       * batch of the same partition) and when the gathered chunk is full.
+       * (Pulling with read() until null stalled the stream's fetch loop under
+       * load; 'data' is the mode the client is built and tested for.)
+       */
+      function pump(run: ConsumeOptions, s: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
         const max = run.maxBatchSize ?? 5_000;
-        while (!stopping) {
-          const chunk: PltMessage[] = [];
-          let m: PltMessage | null;
-          while (chunk.length < max && (m = s.read() as PltMessage | null) !== null) chunk.push(m);
-          if (chunk.length > 0) {
-            await deliver(run, chunk);
-            continue;
+        let chunk: PltMessage[] = [];
+        let scheduled = false;
+        let flushing: Promise<void> | undefined;
+        const flowIfAllowed = () => {
+          if (!stopping && !paused && !flushing && chunk.length < max) s.resume();
+        };
+        const flush = () => {
+          scheduled = false;
+          if (flushing || chunk.length === 0) return;
+          s.pause();
+          const batch = chunk;
+          chunk = [];
+          flushing = deliver(run, batch)
+            .catch((err: unknown) => {
+              if (stopping) return;
+              stopping = true;
+              log.error({ err, component: 'platformatic-consumer' }, 'consumer stopped on an error');
+              run.onCrash?.(err);
+            })
+            .finally(() => {
+              flushing = undefined;
+              if (chunk.length > 0 && !stopping) schedule();
+              flowIfAllowed();
+            });
+        };
+        const schedule = () => {
+          if (!scheduled) {
+            scheduled = true;
+            setImmediate(flush);
           }
-          if (s.destroyed || s.readableEnded) return;
-          await Promise.race([once(s, 'readable'), once(s, 'close')]);
-        }
+        };
+        s.on('data', (m: PltMessage) => {
+          chunk.push(m);
+          if (chunk.length >= max) s.pause();
+          schedule();
+        });
+        resumeFlow = flowIfAllowed;
+        return new Promise<void>((resolve) => {
+          drained = async () => {
+            s.pause();
+            while (flushing) await flushing;
+            resolve();
+          };
+        });
       }
 
       return {
@@ -114,24 +155,19 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
           stream.on('error', (err) => {
             if (!stopping) run.onCrash?.(err);
           });
-          const s = stream;
-          loop = pump(run, s).catch((err: unknown) => {
-            if (stopping) return;
-            log.error({ err, component: 'platformatic-consumer' }, 'consumer stopped on an error');
-            run.onCrash?.(err);
-          });
+          loop = pump(run, stream);
         },
         pause() {
-          if (!paused) stream?.pause();
           paused = true;
+          stream?.pause();
         },
         resume() {
-          if (paused) stream?.resume();
           paused = false;
+          resumeFlow();
         },
         async stop() {
           stopping = true;
-          stream?.emit('readable');
+          await drained();
           await loop;
           await stream?.close();
           await consumer.close(true);
