@@ -61,6 +61,16 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
       // lets the batches in hand finish and commit, then disconnects.
       let stopping = false;
       const inflight = new Set<Promise<void>>();
+      // kafkajs refuses pause() before run(): the wanted state is kept and applied once running.
+      let running = false;
+      let wantPaused = false;
+      const setPaused = (value: boolean) => {
+        wantPaused = value;
+        if (!running) return;
+        const list = topics.map((topic) => ({ topic }));
+        if (value) consumer.pause(list);
+        else consumer.resume(list);
+      };
       return {
         async run(run: ConsumeOptions) {
           topics = run.topics;
@@ -101,13 +111,15 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
               return work.finally(() => inflight.delete(work));
             },
           });
+          running = true;
+          if (wantPaused) setPaused(true);
           await joined;
         },
-        pause: () => consumer.pause(topics.map((topic) => ({ topic }))),
-        resume: () => consumer.resume(topics.map((topic) => ({ topic }))),
+        pause: () => setPaused(true),
+        resume: () => setPaused(false),
         async stop() {
           stopping = true;
-          if (inflight.size > 0) consumer.pause(topics.map((topic) => ({ topic })));
+          if (running && inflight.size > 0) consumer.pause(topics.map((topic) => ({ topic })));
           await Promise.allSettled([...inflight]);
           await consumer.disconnect();
         },

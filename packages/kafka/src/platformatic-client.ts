@@ -106,7 +106,7 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
         };
         const flush = () => {
           scheduled = false;
-          if (flushing || chunk.length === 0) return;
+          if (stopping || flushing || chunk.length === 0) return;
           s.pause();
           const batch = chunk;
           chunk = [];

@@ -18,7 +18,7 @@ export { runInventorySnapshot, diffEntity, fingerprint, parseInventoryCursor } f
 export type {
   InventoryEntity, InventoryFeed, EntityChange, ChangeKind, EntityResult, EntityState, InventoryCursor, SnapshotResult,
 } from './inventory.ts';
-export { readJsonRecords, readJsonDocument, splitJsonArray } from './json-records.ts';
+export { readJsonRecords, readJsonDocument, splitJsonArray, serialiseElement } from './json-records.ts';
 export type { FileRecord } from './json-records.ts';
 export { createFeedStatus } from './feed-status.ts';
 export type { FeedStatus } from './feed-status.ts';

@@ -3,6 +3,7 @@
 // fingerprints and last content ride in the checkpoint cursor, so a restart
 // neither re-emits what was delivered nor misses what disappeared.
 import { createHash } from 'node:crypto';
+import { TetherError } from '#errors';
 import type { Logger } from '#log';
 import type { DeadLetterStage } from '#service';
 import type { OutRecord, PageSink, ProcessedItem } from './page-sink.ts';
@@ -162,7 +163,7 @@ export async function runInventorySnapshot<S>(
     let changed = false;
     for (const element of page) {
       const raw = feed.rawOf(element);
-      const processed = feed.process(element, raw);
+      const processed = guardedProcess(feed, element, raw);
       if (!processed.ok) {
         items.push({ raw, result: processed });
         continue;
@@ -204,4 +205,13 @@ export async function runInventorySnapshot<S>(
   totals.sent += result.sent;
   options.log.debug({ source: feed.source, ...totals }, 'inventory snapshot taken');
   return { cursor: { observedAt: null, entities }, ...totals };
+}
+
+/** A mapper that throws (a bug, or an element it cannot walk) dead-letters that element; the snapshot goes on. */
+function guardedProcess<T>(feed: InventoryFeed<T>, element: unknown, raw: Buffer): EntityResult<T> {
+  try {
+    return feed.process(element, raw);
+  } catch (err) {
+    return { ok: false, stage: 'normalising', error: new TetherError('TETHER_NORMALISE_INVALID', `inventory mapper threw: ${(err as Error)?.message ?? String(err)}`, { cause: err }) };
+  }
 }

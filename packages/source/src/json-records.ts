@@ -109,3 +109,16 @@ export function splitJsonArray(text: string): string[] | null {
 function* batches<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
+
+/**
+ * An API element's bytes, re-serialised. JSON.parse accepts nesting that
+ * JSON.stringify cannot walk (it overflows the stack): such an element gets
+ * a marker instead of a throw that would stall its feed on the same page.
+ */
+export function serialiseElement(value: unknown): Buffer {
+  try {
+    return Buffer.from(JSON.stringify(value) ?? 'null', 'utf8');
+  } catch (err) {
+    return Buffer.from(JSON.stringify({ tether_unserialisable: (err as Error).message ?? String(err) }), 'utf8');
+  }
+}

@@ -10,7 +10,7 @@ import type { Logger } from '#log';
 import type { Codec } from '#schemas';
 import { connectPipeline, createMetrics, deadLetterWriter, type ComponentMetrics, type HealthReport, type LifecycleState } from '#service';
 import {
-  compileRetryPolicy, createFeedStatus, createHttpClient, createKafkaCheckpointStore, createPageSink, freshCursor, parseInventoryCursor,
+  serialiseElement, compileRetryPolicy, createFeedStatus, createHttpClient, createKafkaCheckpointStore, createPageSink, freshCursor, parseInventoryCursor,
   parseWindowCursor, planWindows, readJsonRecords, restoreCheckpoints, retry, runInventorySnapshot, runWindows, sleep,
   type CheckpointStore, type InventoryFeed, type Page, type ProcessedItem, type Scrubber, type WindowCursor, type WindowedFeed,
 } from '#source';
@@ -134,7 +134,7 @@ export function buildApp(config: IngestAiConfig, deps: AppDeps): IngestAiApp {
   }
 
   /** API elements are stored as their JSON re-serialised: the page's exact bytes per element are not kept by JSON.parse. */
-  const rawOfElement = (element: unknown) => deps.scrubber.bytes(Buffer.from(JSON.stringify(element) ?? 'null'));
+  const rawOfElement = (element: unknown) => deps.scrubber.bytes(serialiseElement(element));
 
   function windowed(platform: Platform, def: EventFeedDef): WindowedFeed<unknown> {
     return {
@@ -210,7 +210,7 @@ export function buildApp(config: IngestAiConfig, deps: AppDeps): IngestAiApp {
       },
       emit: def.emit,
       announcedAt: (id, after) => announcements.at(id, after),
-      rawOf: (item) => deps.scrubber.bytes(def.rawOf?.(item) ?? Buffer.from(JSON.stringify(item) ?? 'null')),
+      rawOf: (item) => deps.scrubber.bytes(def.rawOf?.(item) ?? serialiseElement(item)),
     };
     const result = await runInventorySnapshot(feed, {
       checkpointId,

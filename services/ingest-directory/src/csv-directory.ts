@@ -84,7 +84,7 @@ function toVersion(f: Fields, managers: Map<string, string>, ctx: CsvContext): P
   const email = f.email!.toLowerCase();
   if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw invalid(`email ${JSON.stringify(f.email)} is not an address`);
   const status = f.status!.toLowerCase();
-  if (!(status in STATUSES)) throw invalid(`status ${JSON.stringify(f.status)} is not active, suspended or terminated`);
+  if (!Object.hasOwn(STATUSES, status)) throw invalid(`status ${JSON.stringify(f.status)} is not active, suspended or terminated`);
   const lifecycle = STATUSES[status as keyof typeof STATUSES];
   const updatedAt = parseTime(f.updated_at!, 'updated_at');
   const endDate = f.end_date ? parseTime(f.end_date, 'end_date') : undefined;

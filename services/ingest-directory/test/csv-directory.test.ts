@@ -81,3 +81,14 @@ describe('directory CSV', () => {
     expect(() => parseTime('2026-02-30x', 'd')).toThrow();
   });
 });
+
+describe('directory CSV, hostile values', () => {
+  it('refuses inherited property names as a status', () => {
+    const csv = 'email,external_id,status,source,updated_at\na@example.com,E1,constructor,hr,2026-01-01\nb@example.com,E2,__proto__,hr,2026-01-01\n';
+    const rows = normaliseDirectoryCsv(Buffer.from(csv), { observedAt: 0 });
+    expect(rows.map((r) => (r.ok ? 'ok' : r.error.message))).toEqual([
+      'row 2: status "constructor" is not active, suspended or terminated',
+      'row 3: status "__proto__" is not active, suspended or terminated',
+    ]);
+  });
+});

@@ -254,7 +254,9 @@ export function createStreamSink(options: StreamSinkOptions): StreamSink {
       fromBeginning: true,
       maxBatchSize: batch.rows,
       eachBatch,
-      onCrash: (err) => void rejoin(err),
+      onCrash: (err) => {
+        rejoin(err).catch((rejoinErr: unknown) => log.error({ err: rejoinErr, group: spec.groupId }, 'rejoining the group failed'));
+      },
     });
     consuming = true;
   }

@@ -2,7 +2,7 @@
 // created_at windows (dotted `created_at.gte` / `.lt` keys, RFC 3339), paged
 // with `after_id` = last_id while has_more; Admin API inventories paged the
 // same way. Auth: `x-api-key` plus `anthropic-version`.
-import { afterIdPage, paginate, type HttpClient, type Query } from '#source';
+import { afterIdPage, paginate, serialiseElement, type HttpClient, type Query } from '#source';
 import { personVersion } from '../../identity.ts';
 import { inventory, type PlatformDeps, type PlatformSource } from '../types.ts';
 import { normaliseAnthropicActivity } from './activities.ts';
@@ -62,7 +62,7 @@ export function anthropicSource(deps: PlatformDeps): PlatformSource {
         pages: (signal) => workspaceInventory(deps.http, adminLimit, signal),
         process: (item) => anthropicWorkspaceItem(item as WorkspaceInventoryItem),
         emit: workspaceRecords,
-        rawOf: (item) => Buffer.from(JSON.stringify((item as WorkspaceInventoryItem).item)),
+        rawOf: (item) => serialiseElement((item as WorkspaceInventoryItem).item),
       }),
       inventory({
         feed: 'api_keys',

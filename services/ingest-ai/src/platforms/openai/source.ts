@@ -1,7 +1,7 @@
 // OpenAI Admin API (reference section 1): the audit log read in effective_at
 // windows, paged with `after` = last_id while has_more; inventories paged
 // the same way. Auth: `Authorization: Bearer <admin key>`.
-import { afterIdPage, paginate, type HttpClient, type Query } from '#source';
+import { afterIdPage, paginate, serialiseElement, type HttpClient, type Query } from '#source';
 import { nhiVersion, personVersion } from '../../identity.ts';
 import { inventory, type PlatformDeps, type PlatformSource } from '../types.ts';
 import { normaliseOpenAiAudit } from './audit.ts';
@@ -50,7 +50,7 @@ export function openAiSource(deps: PlatformDeps): PlatformSource {
         pages: (signal) => projectInventory(deps.http, limit, signal),
         process: (item) => openAiProjectItem(item as ProjectInventoryItem),
         emit: (change) => [nhiVersion(change, P, 'projects')],
-        rawOf: (item) => Buffer.from(JSON.stringify((item as ProjectInventoryItem).item)),
+        rawOf: (item) => serialiseElement((item as ProjectInventoryItem).item),
       }),
       inventory({
         feed: 'admin_api_keys',
