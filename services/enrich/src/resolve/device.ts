@@ -6,6 +6,7 @@ import type { DeviceVersion, PersonVersion, SourceEndpoint } from '#schemas';
 import type { IdentityView } from '../store/identity-store.ts';
 import { hostnameKeys, normaliseEmail, normaliseIp, normaliseSerial } from '../store/normalise.ts';
 import { CONFIDENCE, DEVICE_METHOD, REASON, reason } from './policy.ts';
+import { holderBetween } from './person.ts';
 
 export interface DeviceResolution {
   device: DeviceVersion | undefined;
@@ -57,11 +58,9 @@ export function resolveDevice(view: IdentityView, src: SourceEndpoint, t: number
 export function assigneeOf(view: IdentityView, device: DeviceVersion, t: number): string | null {
   if (device.assigned_person_id !== null) return device.assigned_person_id;
   if (device.assigned_email === null) return null;
-  for (const id of view.personIdsByAlias('email', device.assigned_email)) {
-    const v = view.person(id, t);
-    if (v && v.record_kind === 'directory' && v.email !== null && normaliseEmail(v.email) === normaliseEmail(device.assigned_email)) return id;
-  }
-  return null;
+  // The email names whoever held it when this assignment was recorded: a leaver whose
+  // record kept the address must not win over the person it was reused for, nor the reverse.
+  return holderBetween(view, 'email', device.assigned_email, Math.min(device.valid_from, t), t)?.id ?? null;
 }
 
 function assignedTo(device: DeviceVersion, person: PersonVersion): boolean {

@@ -115,7 +115,7 @@ interface Holder {
  * holds; among equals the most recent version wins and the match is
  * reported as ambiguous.
  */
-function holderBetween(view: IdentityView, kind: string, value: string, from: number, to: number): Holder | undefined {
+export function holderBetween(view: IdentityView, kind: string, value: string, from: number, to: number): Holder | undefined {
   const wanted = normaliseAlias(kind, value);
   let best: { v: PersonVersion; start: number; rank: number } | undefined;
   let ties = 0;

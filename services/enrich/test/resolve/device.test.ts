@@ -26,6 +26,21 @@ describe('enrich: devices as of the event time', () => {
     expect(inMarch.device).toMatchObject({ hostname: 'dana-mbp', assigned_person_id: '00uDana' });
   });
 
+  it('names the assignee who held the email when the assignment was recorded, not a leaver who kept it', () => {
+    const alexA = directoryPerson('00uAlexA', at('2025-01-06T00:00:00Z'), { email: 'alex@example.com' });
+    const alexALeft = directoryPerson('00uAlexA', at('2025-03-01T00:00:00Z'), { email: 'alex@example.com', active: false, lifecycle_state: 'inactive' });
+    const alexB = directoryPerson('00uAlexB', at('2025-04-01T00:00:00Z'), { email: 'alex@example.com' });
+    const oldLaptop = device('dev-old', at('2025-01-10T00:00:00Z'), { serial: 'OLD1', assigned_email: 'alex@example.com' });
+    const newLaptop = device('dev-new', at('2025-04-02T00:00:00Z'), { serial: 'NEW1', assigned_email: 'Alex@Example.com' });
+    const s = storeWith(alexA, alexALeft, alexB, oldLaptop, newLaptop);
+    const when = at('2025-05-01T00:00:00Z');
+    const onNew = enrich(cursorAuditEvent({ id: 'd-r1', time: when, email: 'alex@example.com', serial: 'NEW1' }), s, NOW);
+    expect(onNew.device).toMatchObject({ device_id: 'dev-new', assigned_person_id: '00uAlexB' });
+    // A laptop assigned while the first Alex held the address is still theirs in the record.
+    const onOld = enrich(cursorAuditEvent({ id: 'd-r2', time: when, email: 'alex@example.com', serial: 'OLD1' }), s, NOW);
+    expect(onOld.device).toMatchObject({ device_id: 'dev-old', assigned_person_id: '00uAlexA' });
+  });
+
   it('resolves by hostname, short or fully qualified', () => {
     const e = enrich(cursorAuditEvent({ id: 'd-3', time: at('2025-08-01T00:00:00Z'), email: 'lee@example.com', hostname: 'LEE-MBP.corp.example.com' }), store(), NOW);
     expect(e.device?.device_id).toBe('dev-C02XK1');
