@@ -53,7 +53,7 @@ export function buildQueryApp(config: Readonly<QueryConfig>, deps: QueryAppDeps)
     requestTimeoutMs: config.TETHER_QUERY_TIMEOUT_MS + 5_000,
     application: 'tether-query',
   });
-  const runner: QueryRunner = queryRunner(ch, { timeoutMs: config.TETHER_QUERY_TIMEOUT_MS });
+  const runner: QueryRunner = queryRunner(ch, { timeoutMs: config.TETHER_QUERY_TIMEOUT_MS, maxRows: config.TETHER_QUERY_MAX_ROWS });
   const hunts = loadHunts(deps.huntsDir ?? HUNTS_DIR);
   const now = deps.now ?? (() => new Date());
 

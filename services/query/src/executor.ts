@@ -12,15 +12,18 @@ export interface QueryRunner {
   stream(sql: string, signal?: AbortSignal): AsyncIterable<ResultRow>;
 }
 
-export function queryRunner(ch: ClickHouse, options: { timeoutMs: number }): QueryRunner {
+export function queryRunner(ch: ClickHouse, options: { timeoutMs: number; maxRows: number }): QueryRunner {
   // readonly=2: no writes or DDL whatever the text says; settings may still be sent.
   const settings = { readonly: '2', max_execution_time: Math.ceil(options.timeoutMs / 1000) };
+  // A whole answer is held in memory: the server stops at the cap instead of
+  // sending a result no caller may receive (streams cap themselves).
+  const rowsSettings = { ...settings, max_result_rows: String(options.maxRows), result_overflow_mode: 'throw' as const };
   return {
     async rows(sql, signal) {
       try {
-        return await ch.queryRows<ResultRow>(sql, { settings, signal });
+        return await ch.queryRows<ResultRow>(sql, { settings: rowsSettings, signal });
       } catch (err) {
-        throw queryFailed(err);
+        throw queryFailed(err, options.maxRows);
       }
     },
     async *stream(sql, signal) {
@@ -36,10 +39,14 @@ export function queryRunner(ch: ClickHouse, options: { timeoutMs: number }): Que
 // Refusals caused by a parameter's value rather than by the query or the
 // server: the caller's input to fix (a bad regular expression for match()).
 const INPUT_ERROR_CODES = new Set([427]);
+const TOO_MANY_ROWS = 396;
 
-function queryFailed(err: unknown): Error {
+function queryFailed(err: unknown, maxRows?: number): Error {
   if (TetherError.is(err)) return err;
   const info = clickHouseErrorInfo(err);
+  if (info.code === TOO_MANY_ROWS && maxRows !== undefined) {
+    return tetherError('TETHER_QUERY_BIND', `the answer has more than ${maxRows} rows: narrow the filter`, { cause: err, context: { clickhouseCode: info.code } });
+  }
   if (info.code !== null && INPUT_ERROR_CODES.has(info.code)) {
     return tetherError('TETHER_QUERY_BIND', `a parameter was refused by ClickHouse: ${loggableClickHouseMessage(info.message)}`, {
       cause: err,

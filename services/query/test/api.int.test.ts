@@ -116,6 +116,19 @@ describe('answers', () => {
     expect(body.hunts.find((h: { name: string }) => h.name === 'unattributed-actors').params).toContainEqual({ name: 'since', type: 'DateTime', default: 'now-7d' });
   });
 
+  it('ClickHouse itself stops a report at the row cap instead of sending it all', async () => {
+    const config = loadQueryConfig({
+      ...process.env,
+      TETHER_CLICKHOUSE_URL: testConfig().TETHER_CLICKHOUSE_URL,
+      TETHER_CLICKHOUSE_DATABASE: db.database,
+      TETHER_QUERY_MAX_ROWS: '1',
+    });
+    const capped = buildQueryApp(config, { log: logs.log, clickhouse: db.ch, now: () => new Date('2026-02-01T00:00:00Z') });
+    const rows = await app.hunt('unattributed-actors', { since: '2026-01-01' });
+    expect(rows.rows.length).toBeGreaterThan(1);
+    await expect(capped.hunt('unattributed-actors', { since: '2026-01-01' })).rejects.toMatchObject({ code: 'TETHER_QUERY_BIND', message: expect.stringMatching(/more than 1 rows/) });
+  });
+
   it('a trail wider than the row cap fails instead of being cut', async () => {
     const small = await startApi(app, { token: TOKEN, host: '127.0.0.1', port: 0, maxRows: 2 });
     try {
