@@ -42,6 +42,9 @@ export interface TimeRange {
   until: number | null;
 }
 
+/** How an event feed is being read: each keeps its own checkpoint. */
+type FeedMode = 'poll' | 'backfill' | 'reread';
+
 export interface IngestAiApp {
   /** The platforms `selector` names that have a key configured. */
   configured(selector: Platform | 'all'): Platform[];
@@ -146,9 +149,11 @@ export function buildApp(config: IngestAiConfig, deps: AppDeps): IngestAiApp {
     };
   }
 
-  function startCursor(platform: Platform, def: EventFeedDef, mode: 'poll' | 'backfill', range: TimeRange | null): WindowCursor<unknown> {
+  function startCursor(platform: Platform, def: EventFeedDef, mode: FeedMode, range: TimeRange | null): WindowCursor<unknown> {
     const key = `${platform}/${def.feed}`;
     const saved = parseWindowCursor<unknown>(deps.checkpoints.get(`${key}/${mode}`)?.cursor);
+    // The second read follows the polls over the same ground, from where they began.
+    if (mode === 'reread') return saved ?? freshCursor(startCursor(platform, def, 'poll', null).since);
     if (mode === 'backfill') {
       const since = range!.since;
       // A backfill from a time an earlier one already covers continues that one (a restart is the same command again).
@@ -163,14 +168,14 @@ export function buildApp(config: IngestAiConfig, deps: AppDeps): IngestAiApp {
   async function runEventFeed(
     platform: Platform,
     def: EventFeedDef,
-    mode: 'poll' | 'backfill',
+    mode: FeedMode,
     range: TimeRange | null,
     signal: AbortSignal,
     progress: ProgressReporter,
   ): Promise<FeedSummary> {
     const key = `${platform}/${def.feed}`;
     const cursor = startCursor(platform, def, mode, range);
-    const lag = config.TETHER_INGEST_LAG_MS ?? def.lagMs;
+    const lag = (config.TETHER_INGEST_LAG_MS ?? def.lagMs) + (mode === 'reread' ? config.TETHER_INGEST_REREAD_MS : 0);
     const until = Math.min(now() - lag, range?.until ?? Number.POSITIVE_INFINITY);
     const windowMs = Math.min(mode === 'backfill' ? config.TETHER_INGEST_BACKFILL_WINDOW_MS : def.maxWindowMs, def.maxWindowMs);
     const total = (cursor.window ? 1 : 0) + planWindows(cursor.window?.to ?? cursor.watermark, until, windowMs).length;
@@ -249,7 +254,7 @@ export function buildApp(config: IngestAiConfig, deps: AppDeps): IngestAiApp {
     }
   }
 
-  async function runAll(platform: Platform, feeds: 'events' | 'inventories', mode: 'poll' | 'backfill', range: TimeRange | null, signal: AbortSignal, progress: ProgressReporter) {
+  async function runAll(platform: Platform, feeds: 'events' | 'inventories', mode: FeedMode, range: TimeRange | null, signal: AbortSignal, progress: ProgressReporter) {
     const source = sourceOf(platform);
     const out: FeedSummary[] = [];
     if (feeds === 'inventories') {
@@ -278,6 +283,7 @@ export function buildApp(config: IngestAiConfig, deps: AppDeps): IngestAiApp {
         platforms.flatMap((platform) => [
           every(config.TETHER_INGEST_POLL_INTERVAL_MS, signal, async () => {
             await runAll(platform, 'events', 'poll', null, signal, silentProgress);
+            if (config.TETHER_INGEST_REREAD_MS > 0) await runAll(platform, 'events', 'reread', null, signal, silentProgress);
           }),
           every(config.TETHER_INGEST_INVENTORY_INTERVAL_MS, signal, async () => {
             await runAll(platform, 'inventories', 'poll', null, signal, silentProgress);

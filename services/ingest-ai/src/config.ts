@@ -26,6 +26,12 @@ export const ingestAiEnvSchema = z.object({
   TETHER_INGEST_POLL_LOOKBACK_MS: env.int(3_600_000, 0),
   /** Backfills read windows of this length (progress and checkpoints per window). */
   TETHER_INGEST_BACKFILL_WINDOW_MS: env.int(86_400_000, 1_000),
+  /**
+   * Poll mode reads every window a second time this long after the first
+   * read, for rows a platform writes late (ids are deterministic, so a row
+   * read twice is one event downstream); 0 turns the second read off.
+   */
+  TETHER_INGEST_REREAD_MS: env.int(3_600_000, 0),
   /** Overrides every feed's own lag (how far behind now a window must end). */
   TETHER_INGEST_LAG_MS: z.coerce.number().int().min(0).optional(),
   /** Client-side pacing under the published limits; 0 = none (OpenAI publishes none). */

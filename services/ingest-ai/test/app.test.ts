@@ -181,6 +181,38 @@ describe('ingest-ai poll', () => {
   });
 });
 
+describe('ingest-ai poll, late rows', () => {
+  it('reads each window again after TETHER_INGEST_REREAD_MS, catching a row the platform wrote late', async () => {
+    const clock = { now: NOW };
+    const unpublished = new Set<string>();
+    const h = await harness('openai', { events: 12, start: NOW - 50 * 60_000, spacingMs: 4 * 60_000, bad: [], unpublished }, {
+      TETHER_INGEST_REREAD_MS: String(HOUR), TETHER_INGEST_POLL_LOOKBACK_MS: String(3 * HOUR), TETHER_INGEST_POLL_INTERVAL_MS: '3600000',
+    }, clock);
+    const late = h.fake.goodIds[3]!;
+    unpublished.add(late);
+    const pollOnce = async () => {
+      const controller = new AbortController();
+      const polling = h.app.poll(['openai'], controller.signal);
+      // Done when the second read has reached now - lag (1 min for OpenAI) - the re-read delay.
+      const rereadAt = () => parseWindowCursor(h.checkpoints.get('openai/audit_logs/reread')?.cursor)?.watermark ?? 0;
+      await expect.poll(() => rereadAt() >= clock.now - HOUR - 60_000, { timeout: 10_000 }).toBe(true);
+      controller.abort();
+      await polling;
+    };
+    const ids = async () => new Set((await decoded(h.producer, h.codec)).events.map((e) => e.source.source_event_id));
+
+    await pollOnce();
+    expect(await ids()).not.toContain(late);
+    // The platform writes the row late; the next poll's first read has moved past it, the second read has not.
+    unpublished.delete(late);
+    clock.now = NOW + 2 * HOUR;
+    await pollOnce();
+    const seen = await ids();
+    expect(seen).toContain(late);
+    expect([...seen].sort()).toEqual([...h.fake.goodIds].sort());
+  });
+});
+
 describe('ingest-ai import', () => {
   it('imports a JSONL export: raw is the exact line, a line that is not JSON goes to the DLQ at the parsing stage', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tether-import-'));

@@ -27,6 +27,8 @@ export interface FakeOptions {
   holdPage?: number;
   /** Cursor only: usage events to serve. */
   usageEvents?: number;
+  /** Source ids of events the platform has not written yet (delete one to publish it late). */
+  unpublished?: Set<string>;
   /** Index of an event that (hostile or careless) carries the key in a field. */
   leakKeyAt?: number;
 }
@@ -67,8 +69,8 @@ const json = (status: number, value: unknown, headers: Record<string, string> = 
 export function fakePlatform(options: FakeOptions): FakePlatform {
   const spacing = options.spacingMs ?? 60_000;
   const bad = new Set(options.bad ?? []);
-  const events = newestFirst(generateEvents(options.platform, options.events, options.start, spacing, bad));
-  const leaked = events.find((e) => e.index === options.leakKeyAt);
+  const published = newestFirst(generateEvents(options.platform, options.events, options.start, spacing, bad));
+  const leaked = published.find((e) => e.index === options.leakKeyAt);
   if (leaked) leaked.element = { ...leaked.element, note: `rotated key ${options.key}` };
   const usage = options.platform === 'cursor' ? newestFirst(generateUsage(options.usageEvents ?? 0, options.start, spacing)) : [];
   const requests: FakeRequest[] = [];
@@ -105,6 +107,7 @@ export function fakePlatform(options: FakeOptions): FakePlatform {
 
   async function route(method: string, url: URL, body: string): Promise<ReturnType<typeof json>> {
     const q = url.searchParams;
+    const events = published.filter((e) => !options.unpublished?.has(e.id));
     const p = url.pathname;
     if (options.platform === 'openai') {
       if (p === '/v1/organization/audit_logs') {
@@ -171,8 +174,8 @@ export function fakePlatform(options: FakeOptions): FakePlatform {
     requests,
     holding,
     release,
-    goodIds: [...events.filter((e) => !e.bad).map((e) => e.id), ...usage.map((u) => u.id)],
-    badElements: events.filter((e) => e.bad).map((e) => JSON.stringify(e.element)),
+    goodIds: [...published.filter((e) => !e.bad).map((e) => e.id), ...usage.map((u) => u.id)],
+    badElements: published.filter((e) => e.bad).map((e) => JSON.stringify(e.element)),
     fetch: (async (input: URL | string, init: RequestInit = {}) => {
       const answer = handle(init.method ?? 'GET', new URL(String(input)), new Headers(init.headers), typeof init.body === 'string' ? init.body : '').then(
         (r) => new Response(r.body, { status: r.status, headers: r.headers }),
