@@ -32,18 +32,19 @@ export function buildRow<R extends SinkRole>(role: R, record: RecordForTopic[R],
   switch (role) {
     case 'accessEnriched': {
       const row = accessEventRow(record as RecordForTopic['accessEnriched']);
-      const raw = row.raw_encoding === 'utf8' ? redactSecrets(row.raw) : { text: row.raw, redactions: 0 };
+      // Non-UTF-8 raw is stored as base64: filtered as latin1 (one char per byte) and encoded again.
+      const raw = row.raw_encoding === 'utf8' ? redactSecrets(row.raw) : redactBase64(row.raw);
       const unmapped = redactSecrets(row.unmapped);
       return { table: TABLE_FOR_ROLE[role], row: { ...row, raw: raw.text, unmapped: unmapped.text }, redactions: raw.redactions + unmapped.redactions };
     }
     case 'identityUsers':
-      return { table: TABLE_FOR_ROLE[role], row: personVersionRow(record as RecordForTopic['identityUsers']), redactions: 0 };
+      return redactedIdentityRow(TABLE_FOR_ROLE[role], personVersionRow(record as RecordForTopic['identityUsers']));
     case 'identityDevices':
-      return { table: TABLE_FOR_ROLE[role], row: deviceVersionRow(record as RecordForTopic['identityDevices']), redactions: 0 };
+      return redactedIdentityRow(TABLE_FOR_ROLE[role], deviceVersionRow(record as RecordForTopic['identityDevices']));
     case 'identityNhi':
-      return { table: TABLE_FOR_ROLE[role], row: nhiVersionRow(record as RecordForTopic['identityNhi']), redactions: 0 };
+      return redactedIdentityRow(TABLE_FOR_ROLE[role], nhiVersionRow(record as RecordForTopic['identityNhi']));
     case 'identityConnectors':
-      return { table: TABLE_FOR_ROLE[role], row: connectorVersionRow(record as RecordForTopic['identityConnectors']), redactions: 0 };
+      return redactedIdentityRow(TABLE_FOR_ROLE[role], connectorVersionRow(record as RecordForTopic['identityConnectors']));
     case 'dlq': {
       const letter = record as DeadLetter;
       const message = redactSecrets(letter.message);
@@ -84,4 +85,24 @@ export function undecodableDeadLetter(options: {
     original_offset: Number(options.at.offset),
     time: options.now,
   };
+}
+
+function redactBase64(encoded: string): { text: string; redactions: number } {
+  const filtered = redactSecrets(Buffer.from(encoded, 'base64').toString('latin1'));
+  return filtered.redactions > 0 ? { text: Buffer.from(filtered.text, 'latin1').toString('base64'), redactions: filtered.redactions } : { text: encoded, redactions: 0 };
+}
+
+/** Identity records carry names, emails and aliases a hostile source controls: every text column is filtered too. */
+function redactedIdentityRow(table: TableName, row: object): BuiltRow {
+  let redactions = 0;
+  const clean = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const out = redactSecrets(value);
+      redactions += out.redactions;
+      return out.text;
+    }
+    return Array.isArray(value) ? value.map(clean) : value;
+  };
+  const cleaned = Object.fromEntries(Object.entries(row).map(([column, value]) => [column, clean(value)]));
+  return { table, row: cleaned, redactions };
 }

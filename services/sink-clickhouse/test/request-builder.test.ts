@@ -24,6 +24,26 @@ describe('buildRow', () => {
     expect(built.redactions).toBe(3);
   });
 
+  it('redacts non-UTF-8 raw payloads (stored as base64) byte for byte around the secret', () => {
+    const event = humanKeyCreated();
+    event.event.raw = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(' sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q '), Buffer.from([0x80])]);
+    const built = buildRow('accessEnriched', event, at);
+    const row = built.row as { raw: string; raw_encoding: string };
+    expect(row.raw_encoding).not.toBe('utf8');
+    expect(Buffer.from(row.raw, 'base64')).toEqual(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(' [redacted] '), Buffer.from([0x80])]));
+    expect(built.redactions).toBe(1);
+  });
+
+  it('redacts secrets a hostile source put in identity fields', () => {
+    const person = personVersion();
+    person.display_name = 'Ana sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q';
+    person.aliases = [{ kind: 'alias', value: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789' }];
+    const built = buildRow('identityUsers', person, at);
+    expect(JSON.stringify(built.row)).not.toMatch(/sk-proj-Zq8|ghp_abc/);
+    expect(JSON.stringify(built.row)).toContain('Ana [redacted]');
+    expect(built.redactions).toBe(2);
+  });
+
   it('redacts dead letters in the message and inside binary originals, byte for byte elsewhere', () => {
     const letter = deadLetter();
     letter.message = 'key sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q refused';
