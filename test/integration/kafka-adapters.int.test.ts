@@ -139,6 +139,20 @@ describe.each(KAFKA_CLIENT_NAMES)('Kafka adapter %s', (clientName) => {
     expect(await committed(failing)).toBe(BigInt(seen.length));
   });
 
+  it('sends more than the broker takes in one record batch by splitting the request', async () => {
+    const prefix = uniqueTopicPrefix();
+    const topics = await createTopics(client, prefix, 1);
+    const producer = await client.producer();
+    cleanup.push(() => producer.close());
+    // 3 MiB for one partition in one call: one batch would exceed message.max.bytes (1 MiB).
+    const records = Array.from({ length: 48 }, (_, i) => ({ topic: topics.accessRaw, key: `k${i}`, value: Buffer.alloc(64 * 1024, i) }));
+    await producer.send(records);
+    const admin = await client.admin();
+    cleanup.push(() => admin.close());
+    const [partition] = await admin.topicOffsets(topics.accessRaw);
+    expect(partition!.high - partition!.low).toBe(48n);
+  });
+
   it('creates compacted topics idempotently', async () => {
     const prefix = uniqueTopicPrefix();
     const first = await createTopics(client, prefix);

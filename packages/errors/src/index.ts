@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'TETHER_MIGRATION',
   'TETHER_ABORTED',
   'TETHER_IDENTITY_INVALID',
+  'TETHER_RECORD_TOO_LARGE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -6,7 +6,7 @@ import type {
   Admin, ConsumeOptions, ConsumedMessage, Consumer, ConsumerOptions, KafkaClient, KafkaConnection,
   PartitionOffsets, ProduceRecord, Producer, TopicSpec,
 } from './types.ts';
-import { groupByTopic, headersToStrings, topicConfigEntries } from './shared.ts';
+import { MAX_REQUEST_BYTES, chunkBySize, groupByTopic, headersToStrings, topicConfigEntries } from './shared.ts';
 
 export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaClient {
   const kafka = new Kafka({
@@ -25,21 +25,24 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
       await producer.connect();
       return {
         async send(records: readonly ProduceRecord[]) {
-          if (records.length === 0) return;
-          const topicMessages = [...groupByTopic(records)].map(([topic, recs]) => ({
-            topic,
-            messages: recs.map((r) => ({
-              key: r.key,
-              value: r.value,
-              headers: r.headers,
-              partition: r.partition,
-              timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
-            })),
-          }));
-          await producer.sendBatch({ topicMessages, acks: -1 });
+          for (const chunk of chunkBySize(records, MAX_REQUEST_BYTES)) await sendChunk(chunk);
         },
         close: () => producer.disconnect(),
       };
+
+      async function sendChunk(records: readonly ProduceRecord[]): Promise<void> {
+        const topicMessages = [...groupByTopic(records)].map(([topic, recs]) => ({
+          topic,
+          messages: recs.map((r) => ({
+            key: r.key,
+            value: r.value,
+            headers: r.headers,
+            partition: r.partition,
+            timestamp: r.timestamp === undefined ? undefined : String(r.timestamp),
+          })),
+        }));
+        await producer.sendBatch({ topicMessages, acks: -1 });
+      }
     },
 
     consumer(options: ConsumerOptions): Consumer {

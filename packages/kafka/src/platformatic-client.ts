@@ -10,7 +10,7 @@ import type {
   Admin, ConsumeOptions, ConsumedBatch, Consumer, ConsumerOptions, KafkaClient, KafkaConnection,
   PartitionOffsets, ProduceRecord, Producer, TopicSpec,
 } from './types.ts';
-import { headersToStrings, topicConfigEntries } from './shared.ts';
+import { MAX_REQUEST_BYTES, chunkBySize, headersToStrings, topicConfigEntries } from './shared.ts';
 
 type PltMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -31,22 +31,25 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
       });
       return {
         async send(records: readonly ProduceRecord[]) {
-          if (records.length === 0) return;
-          await producer.send({
-            messages: records.map((r) => ({
-              topic: r.topic,
-              key: r.key === null ? undefined : Buffer.isBuffer(r.key) ? r.key : Buffer.from(r.key),
-              value: r.value ?? undefined,
-              headers: r.headers
-                ? new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]))
-                : undefined,
-              partition: r.partition,
-              timestamp: r.timestamp === undefined ? undefined : BigInt(r.timestamp),
-            })),
-          });
+          for (const chunk of chunkBySize(records, MAX_REQUEST_BYTES)) await sendChunk(chunk);
         },
         close: () => producer.close(),
       };
+
+      async function sendChunk(records: readonly ProduceRecord[]): Promise<void> {
+        await producer.send({
+          messages: records.map((r) => ({
+            topic: r.topic,
+            key: r.key === null ? undefined : Buffer.isBuffer(r.key) ? r.key : Buffer.from(r.key),
+            value: r.value ?? undefined,
+            headers: r.headers
+              ? new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]))
+              : undefined,
+            partition: r.partition,
+            timestamp: r.timestamp === undefined ? undefined : BigInt(r.timestamp),
+          })),
+        });
+      }
     },
 
     consumer(options: ConsumerOptions): Consumer {
@@ -69,23 +72,23 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
       async function deliver(run: ConsumeOptions, chunk: PltMessage[]): Promise<void> {
         const byPartition = new Map<string, { batch: ConsumedBatch; last: PltMessage }>();
         for (const m of chunk) {
-          const id = `${m.topic}\u0000${m.partition}`;
-          let entry = byPartition.get(id);
-          if (!entry) byPartition.set(id, (entry = { batch: { topic: m.topic, partition: m.partition, messages: [] }, last: m }));
-          entry.batch.messages.push({
-            topic: m.topic,
-            partition: m.partition,
-            offset: m.offset,
-            key: m.key && m.key.length > 0 ? m.key : null,
-            value: m.value && m.value.length > 0 ? m.value : null,
-            timestamp: Number(m.timestamp),
-            headers: headersToStrings(m.headers),
-          });
-          entry.last = m;
+        const id = `${m.topic}\u0000${m.partition}`;
+        let entry = byPartition.get(id);
+        if (!entry) byPartition.set(id, (entry = { batch: { topic: m.topic, partition: m.partition, messages: [] }, last: m }));
+        entry.batch.messages.push({
+          topic: m.topic,
+          partition: m.partition,
+          offset: m.offset,
+          key: m.key && m.key.length > 0 ? m.key : null,
+          value: m.value && m.value.length > 0 ? m.value : null,
+          timestamp: Number(m.timestamp),
+          headers: headersToStrings(m.headers),
+        });
+        entry.last = m;
         }
         for (const { batch, last } of byPartition.values()) {
-          await run.eachBatch(batch);
-          await last.commit();
+        await run.eachBatch(batch);
+        await last.commit();
         }
       }
 

@@ -28,3 +28,30 @@ export function topicConfigEntries(spec: TopicSpec): Record<string, string> {
     : {};
   return { ...base, ...spec.config };
 }
+
+/**
+ * Splits a send into requests of at most `maxBytes` of keys and values, in
+ * order: brokers refuse a record batch over message.max.bytes (1 MiB by
+ * default), and a client puts all of one request's records for a partition
+ * into one batch.
+ */
+export function chunkBySize(records: readonly ProduceRecord[], maxBytes: number): ProduceRecord[][] {
+  const chunks: ProduceRecord[][] = [];
+  let current: ProduceRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = (record.value?.length ?? 0) + (record.key === null ? 0 : Buffer.byteLength(record.key)) + 64;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** Most bytes one produce request carries (see chunkBySize). */
+export const MAX_REQUEST_BYTES = 900 * 1024;

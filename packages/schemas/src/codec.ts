@@ -11,6 +11,12 @@ import { RECORD_FOR_TOPIC, registerSchemas, type RecordForTopic } from './regist
 
 const MAGIC = 0;
 const HEADER_BYTES = 5;
+/**
+ * Kafka's default message.max.bytes is 1 MiB per record batch: a bigger
+ * record would be refused by the broker and stall whatever sent it, so the
+ * codec refuses it first (the sender dead-letters it and moves on).
+ */
+export const MAX_RECORD_BYTES = 900 * 1024;
 
 export interface Codec {
   encode<R extends TopicRole>(role: R, value: RecordForTopic[R]): Buffer;
@@ -68,6 +74,9 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
         const problems: string[] = [];
         type.isValid(value, { errorHook: (path) => problems.push(path.join('.') || '(root)') });
         throw tetherError('TETHER_SCHEMA_INVALID', `${RECORD_FOR_TOPIC[role]} does not match its schema at: ${problems.join(', ') || (err as Error).message}`, { cause: err });
+      }
+      if (body.length + HEADER_BYTES > MAX_RECORD_BYTES) {
+        throw tetherError('TETHER_RECORD_TOO_LARGE', `${RECORD_FOR_TOPIC[role]} is ${body.length + HEADER_BYTES} bytes encoded, over the ${MAX_RECORD_BYTES}-byte record limit`);
       }
       const header = Buffer.alloc(HEADER_BYTES);
       header.writeUInt8(MAGIC, 0);

@@ -4,6 +4,9 @@ import { TetherError, errorMessage } from '#errors';
 import type { Producer } from '#kafka';
 import type { Codec, DeadLetter } from '#schemas';
 
+/** A dead letter must itself fit in a Kafka record: originals beyond this keep their head. */
+export const MAX_ORIGINAL_BYTES = 512 * 1024;
+
 export type DeadLetterStage = 'receiving' | 'parsing' | 'normalising' | 'encoding' | 'enriching' | 'writing';
 
 export interface DeadLetterInput {
@@ -37,8 +40,10 @@ export function deadLetterWriter(options: {
     service: options.service,
     source: input.source,
     reason_code: TetherError.is(input.error) ? input.error.code : 'TETHER_DECODE',
-    message: scrub(errorMessage(input.error)).slice(0, 4_000),
-    original: input.original,
+    message:
+      scrub(errorMessage(input.error)).slice(0, 4_000) +
+      (input.original.length > MAX_ORIGINAL_BYTES ? ` (original truncated to its first ${MAX_ORIGINAL_BYTES} of ${input.original.length} bytes)` : ''),
+    original: input.original.length > MAX_ORIGINAL_BYTES ? input.original.subarray(0, MAX_ORIGINAL_BYTES) : input.original,
     original_topic: input.topic ?? null,
     original_partition: input.partition ?? null,
     original_offset: input.offset === undefined ? null : Number(input.offset),

@@ -43,6 +43,20 @@ async function setup(codec?: Codec) {
 const ok = (id: string): ProcessedItem => ({ raw: Buffer.from(id), result: { ok: true, records: [{ role: 'accessRaw', key: id, value: event(id) }] } });
 
 describe('createPageSink', () => {
+  it('dead-letters a record too large for Kafka, with the head of its bytes, and sends the rest', async () => {
+    const { producer, sink, codec } = await setup();
+    const huge = event('big');
+    huge.raw = Buffer.alloc(2 * 1024 * 1024, 'x');
+    const item: ProcessedItem = { raw: huge.raw, result: { ok: true, records: [{ role: 'accessRaw', key: 'big', value: huge }] } };
+    const result = await sink.commit({ source: 'openai/audit_logs', items: [ok('e1'), item, ok('e2')] });
+    expect(result).toMatchObject({ sent: 2, dead: 1 });
+    const letters = await Promise.all(producer.sent.filter((r) => r.topic === topics.dlq).map((r) => codec.decode('dlq', r.value!)));
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ stage: 'encoding', reason_code: 'TETHER_RECORD_TOO_LARGE', message: expect.stringMatching(/record limit.*truncated to its first 524288 of 2097152 bytes/) });
+    expect(letters[0]!.original.length).toBe(512 * 1024);
+    for (const r of producer.sent) expect(r.value!.length).toBeLessThan(1024 * 1024);
+  });
+
   it('sends the page, then saves the checkpoint with the records added', async () => {
     const { producer, checkpoints, sink, codec } = await setup();
     const result = await sink.commit({ source: 'openai/audit_logs', items: [ok('e1'), ok('e2')], checkpoint: { id: 'openai/audit_logs/poll', cursor: '{"n":1}' } });
