@@ -110,10 +110,7 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
   async function handleBatch(batch: ConsumedBatch): Promise<void> {
     metrics.received.inc({ component: COMPONENT }, batch.messages.length);
     const decoded = await Promise.all(batch.messages.map(decode));
-    // Events behind one that waits for identity data are held back with it, so a
-    // resolved event never overtakes an earlier one of its partition on the way out.
     const ready: Array<{ input: Input; enriched: EnrichedAccessEvent }> = [];
-    const behind: Input[] = [];
     const waits: Promise<void>[] = [];
     const dead: DeadLetterInput[] = [];
     const at = now();
@@ -124,7 +121,6 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
       }
       const resolution = resolveEvent(item.event, view);
       if (awaitsIdentity(resolution)) waits.push(buffer.hold(item, resolution));
-      else if (waits.length > 0) behind.push(item);
       else ready.push({ input: item, enriched: toEnriched(item.event, resolution, at) });
     }
     metrics.lateHeld.set(buffer.size);
@@ -134,12 +130,9 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
     await sendDeadLetters(dead);
     await emit(ready);
     if (waits.length > 0) {
-      log.debug({ topic: batch.topic, partition: batch.partition, waiting: waits.length, behind: behind.length }, 'batch waits for late identity data');
+      log.debug({ topic: batch.topic, partition: batch.partition, waiting: waits.length }, 'batch waits for late identity data');
       await waited;
       metrics.lateHeld.set(buffer.size);
-      const released = now();
-      // Resolved again: identity data that arrived meanwhile can only sharpen them.
-      await emit(behind.map((input) => ({ input, enriched: toEnriched(input.event, resolveEvent(input.event, view), released, { waitedMs: released - at }) })));
     }
   }
 

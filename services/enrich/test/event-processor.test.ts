@@ -36,30 +36,6 @@ async function driver() {
 }
 
 describe('event processor', () => {
-  it('holds events behind one that waits, so none overtakes an earlier event of its partition', async () => {
-    const d = await driver();
-    const dana = directoryPerson('00uDana', at('2025-01-01T00:00:00Z'), { email: 'dana@example.com' });
-    const account = platformAccount('openai', 'user-K9p3Lm', at('2025-01-01T00:00:00Z'), { email: 'dana@example.com' });
-    for (const v of [dana, account]) d.store.apply('identityUsers', keyOf(v), v);
-    const time = at('2025-06-01T00:00:00Z');
-    const first = openaiSessionEvent({ id: 'audit_log-o1', time, type: 'login.succeeded', userId: 'user-K9p3Lm', email: 'dana@example.com' });
-    const waits = openaiSessionEvent({ id: 'audit_log-o2', time: time + 1, type: 'login.succeeded', userId: 'user-New', email: 'new@example.com' });
-    const after = openaiSessionEvent({ id: 'audit_log-o3', time: time + 2, type: 'login.succeeded', userId: 'user-K9p3Lm', email: 'dana@example.com' });
-    const batch = d.processor.handleBatch({
-      topic: 'tether.access.raw', partition: 0,
-      messages: [first, waits, after].map((e) => d.message(d.codec.encode('accessRaw', e))),
-    });
-    await new Promise((r) => setImmediate(r));
-    const ids = async () => Promise.all(d.sent.filter((r) => r.topic === 'tether.access.enriched').map(async (r) => (await d.codec.decode('accessEnriched', r.value!)).event.event_id));
-    expect(await ids()).toEqual([first.event_id]);
-
-    const newcomer = directoryPerson('00uNew', at('2025-05-01T00:00:00Z'), { email: 'new@example.com' });
-    d.store.apply('identityUsers', keyOf(newcomer), newcomer);
-    d.processor.identityChanged();
-    await batch;
-    expect(await ids()).toEqual([first.event_id, waits.event_id, after.event_id]);
-  });
-
   it('emits resolved events keyed by person, NHI or event id, dead-letters garbage, and settles only after held events are emitted', async () => {
     const d = await driver();
     const person = directoryPerson('00uDana', at('2025-01-01T00:00:00Z'), { email: 'dana@example.com' });
