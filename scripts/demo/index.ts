@@ -114,7 +114,7 @@ try {
     return n >= expected ? n : false;
   }, { timeoutMs: 240_000, what: `${expected} enriched events in ClickHouse` });
   await waitFor(async () => (await count(`SELECT count() AS n FROM ${DATABASE}.dead_letters`)) >= 2, { timeoutMs: 60_000, what: 'dead letters in ClickHouse' });
-  process.stdout.write(`${landed} events attributed and stored; ${await count(`SELECT count() AS n FROM ${DATABASE}.dead_letters`)} dead letters (bad CSV row, malformed audit record)\n`);
+  process.stdout.write(`${landed} events attributed and stored; ${await count(`SELECT count() AS n FROM ${DATABASE}.dead_letters`)} dead letters (a bad CSV row, a host with no serial or UUID, a malformed audit record)\n`);
 } finally {
   await stop(enrich);
   await stop(sink);
