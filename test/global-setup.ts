@@ -2,9 +2,9 @@
 // TETHER_* endpoints given by the caller; else Docker through testcontainers
 // (our docker-compose.yml); else the local stack of processes (started here
 // if it is not running). Endpoints reach the test workers through the env.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+// The module itself, not #testkit: the global setup need not load the Kafka clients.
+import { upLocalStack } from '../packages/testkit/src/local-stack.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const ENDPOINT_VARS = ['TETHER_KAFKA_BROKERS', 'TETHER_SCHEMA_REGISTRY_URL', 'TETHER_CLICKHOUSE_URL'] as const;
@@ -56,10 +56,6 @@ async function startCompose(): Promise<() => Promise<void>> {
 
 function startLocalStack(): void {
   console.log('[tether tests] no Docker engine: using the local stack (infra/local/stack.sh up)');
-  execFileSync('bash', [path.join(ROOT, 'infra/local/stack.sh'), 'up'], { stdio: 'inherit', env: process.env });
-  const stateDir = process.env.TETHER_STACK_DIR ?? path.join(ROOT, '.tether/stack');
-  for (const line of readFileSync(path.join(stateDir, 'env'), 'utf8').split('\n')) {
-    const match = /^(TETHER_[A-Z_]+)=(.*)$/.exec(line.trim());
-    if (match && !process.env[match[1]!]) process.env[match[1]!] = match[2]!;
-  }
+  const endpoints = upLocalStack(process.env.TETHER_STACK_DIR);
+  for (const [name, value] of Object.entries(endpoints)) if (!process.env[name]) process.env[name] = value;
 }

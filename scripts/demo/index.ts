@@ -3,14 +3,14 @@
 //   directory CSV + Fleet hosts + OpenAI inventory (recorded API) + OpenAI
 //   audit-log export -> Kafka -> enrich -> sink -> ClickHouse -> trail + orphans.
 // Each run uses fresh topics (a prefix) and recreates the `tether_demo` database.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { commonEnvShape, loadConfig } from '#config';
-import { waitFor } from '#testkit';
+import { upLocalStack, waitFor } from '#testkit';
 import { serveRecordedOpenAi } from './recorded-api.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -35,13 +35,7 @@ function endpoints(): NodeJS.ProcessEnv {
   const given = loadConfig(z.object({ TETHER_KAFKA_BROKERS: z.string().optional(), TETHER_SCHEMA_REGISTRY_URL: z.string().optional(), TETHER_CLICKHOUSE_URL: z.string().optional(), TETHER_STACK_DIR: z.string().default(path.join(ROOT, '.tether/stack')) }));
   if (given.TETHER_KAFKA_BROKERS && given.TETHER_SCHEMA_REGISTRY_URL && given.TETHER_CLICKHOUSE_URL) return {};
   say('starting the local stack (Kafka, schema registry, ClickHouse)');
-  execFileSync('bash', [path.join(ROOT, 'infra/local/stack.sh'), 'up'], { stdio: 'inherit' });
-  const env: NodeJS.ProcessEnv = {};
-  for (const line of readFileSync(path.join(given.TETHER_STACK_DIR, 'env'), 'utf8').split('\n')) {
-    const m = /^(TETHER_[A-Z_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]!] = m[2]!;
-  }
-  return env;
+  return upLocalStack(given.TETHER_STACK_DIR);
 }
 
 const baseEnv: NodeJS.ProcessEnv = {

@@ -84,3 +84,4 @@ export function freePort(): Promise<number> {
     });
   });
 }
+export { upLocalStack } from './local-stack.ts';
