@@ -1,6 +1,7 @@
 // kafkajs adapter. kafkajs is unmaintained but the project's named client; its
 // eachBatch consumer is the fastest reader measured here (reference, section 0).
 import { Kafka, Partitioners, logLevel, type Consumer as KjsConsumer, type LogEntry } from 'kafkajs';
+import { isRetriable } from '#errors';
 import type { Logger } from '#log';
 import type {
   Admin, ConsumeOptions, ConsumedMessage, Consumer, ConsumerOptions, KafkaClient, KafkaConnection,
@@ -51,15 +52,27 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
         maxWaitTimeInMs: options.maxWaitMs ?? 500,
         sessionTimeout: options.sessionTimeoutMs ?? 30_000,
         allowAutoTopicCreation: false,
-        // Transient broker errors are retried; a handler that still throws then stops the
-        // consumer and reaches onCrash, as with the other adapter, instead of kafkajs
-        // restarting it silently.
-        retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async () => false },
+        // Transient broker errors are retried, and once retries run out the consumer rejoins
+        // (a busy broker or a rebalance storm must not stop a service for good). A handler
+        // whose error is not transient stops the consumer and reaches onCrash, as with the
+        // other adapter, instead of kafkajs restarting it on the same batch forever.
+        retry: {
+          retries: 5,
+          initialRetryTime: 300,
+          maxRetryTime: 5_000,
+          restartOnFailure: async (err: Error) => {
+            const restart = restartable(err) && ++restarts <= MAX_CONSECUTIVE_RESTARTS;
+            log.warn({ err, groupId: options.groupId, restart, restarts }, restart ? 'consumer failed: rejoining' : 'consumer failed: giving up');
+            return restart;
+          },
+        },
         ...(options.maxBytesPerPartition
           ? { maxBytesPerPartition: options.maxBytesPerPartition, maxBytes: Math.max(10_485_760, 4 * options.maxBytesPerPartition) }
           : {}),
       });
       let topics: readonly string[] = [];
+      // Reset by every batch handled, so only failures in a row add up.
+      let restarts = 0;
       // kafkajs ignores commits once disconnect() has begun, so stop() first
       // lets the batches in hand finish and commit, then disconnects.
       let stopping = false;
@@ -107,6 +120,7 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
                   // resolveOffset moves the fetch position; commitOffsets makes it durable.
                   resolveOffset(String(last));
                   await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(last + 1n) }]);
+                  restarts = 0;
                   await heartbeat();
                 }
               })();
@@ -165,6 +179,21 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
       };
     },
   };
+}
+
+/** Rejoins in a row before a failing consumer is reported through onCrash. */
+const MAX_CONSECUTIVE_RESTARTS = 10;
+
+/**
+ * Broker and network trouble is worth a rejoin; a handler's own error only when
+ * it says it is transient (a TetherError marked retriable, a network code).
+ * kafkajs wraps the cause (KafkaJSNumberOfRetriesExceeded around the handler's error).
+ */
+function restartable(err: unknown): boolean {
+  let cause: unknown = err;
+  while ((cause as { cause?: unknown } | null)?.cause !== undefined) cause = (cause as { cause: unknown }).cause;
+  if ((cause as { name?: unknown } | null)?.name?.toString().startsWith('KafkaJS')) return (cause as { retriable?: boolean }).retriable === true;
+  return isRetriable(cause);
 }
 
 function forwardLog(log: Logger, entry: LogEntry): void {

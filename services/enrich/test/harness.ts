@@ -91,7 +91,7 @@ export async function harness() {
         ...process.env,
         TETHER_TOPIC_PREFIX: prefix,
         TETHER_ENRICH_PORT: '0',
-        TETHER_LOG_LEVEL: 'warn',
+        TETHER_LOG_LEVEL: process.env.TETHER_TEST_LOG_LEVEL ?? 'warn',
         ...env,
       });
       const app = buildApp(config, { log: createLogger({ service: 'enrich', level: config.TETHER_LOG_LEVEL }) });

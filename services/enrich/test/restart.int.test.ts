@@ -10,6 +10,7 @@ import type { AccessEvent } from '#schemas';
 import { freePort, waitFor } from '#testkit';
 import { anthropicSystemEvent, cursorAuditEvent, openaiKeyEvent, openaiSessionEvent } from './fixtures/events.ts';
 import { at, directoryPerson, nonHuman, platformAccount } from './fixtures/identities.ts';
+import type { EnrichApp } from '../src/app.ts';
 import { harness } from './harness.ts';
 
 const PEOPLE = 20;
@@ -26,6 +27,17 @@ function eventAt(n: number): AccessEvent {
     case 1: return openaiKeyEvent({ id: `k-${n}`, time, type: 'project.updated', keyId: `key_${who}` });
     default: return cursorAuditEvent({ id: `c-${n}`, time, email: `P${who}@Example.com` });
   }
+}
+
+// Longer than the waits inside, so a stall fails with what was missing rather than a bare timeout.
+const TEST_TIMEOUT_MS = 300_000;
+
+/** True once every sent event was enriched; otherwise throws what is missing, for the timeout message. */
+function allEnriched(output: ReadonlyArray<{ value: { event: { event_id: string } } }>, ids: ReadonlySet<string>, app: EnrichApp): true {
+  const seen = new Set(output.map((o) => o.value.event.event_id));
+  const missing = [...ids].filter((id) => !seen.has(id));
+  if (missing.length === 0) return true;
+  throw new Error(`${missing.length} of ${ids.size} not enriched yet (e.g. ${missing.slice(0, 3).join(', ')}); instance health ${JSON.stringify(app.health())}`);
 }
 
 describe('enrich delivery on the real broker', () => {
@@ -65,7 +77,7 @@ describe('enrich delivery on the real broker', () => {
     const app2 = await h.startApp(env);
     const sent = [...first, ghost, ...second, system];
     const ids = new Set(sent.map((e) => e.event_id));
-    await waitFor(() => new Set(output.map((o) => o.value.event.event_id)).size === ids.size, { what: 'every event enriched', timeoutMs: 180_000 });
+    await waitFor(() => allEnriched(output, ids, app2), { what: 'every event enriched', timeoutMs: 200_000 });
 
     // Nothing lost; nothing unknown; repeats only of whole events with the same attribution.
     const seen = new Map<string, string>();
@@ -109,7 +121,7 @@ describe('enrich delivery on the real broker', () => {
     expect(await health.json()).toMatchObject({ state: 'running', checks: { identity_restored: { ok: true } } });
     const metrics = await (await fetch(`http://127.0.0.1:${app2.port}/metrics`)).text();
     expect(metrics).toMatch(/tether_enrich_restored\{service="enrich"\} 1/);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('loses nothing when an instance is killed mid-stream (SIGKILL, no graceful stop)', async () => {
     const h = await harness();
@@ -148,14 +160,14 @@ describe('enrich delivery on the real broker', () => {
     await producing;
     const atKill = output.length;
 
-    await h.startApp(env);
+    const app = await h.startApp(env);
     const ids = new Set(sent.map((e) => e.event_id));
-    await waitFor(() => new Set(output.map((o) => o.value.event.event_id)).size === ids.size, { what: 'every event enriched', timeoutMs: 180_000 });
+    await waitFor(() => allEnriched(output, ids, app), { what: 'every event enriched', timeoutMs: 200_000 });
     expect(atKill).toBeLessThan(sent.length);
     for (const { value } of output) {
       expect(ids.has(value.event.event_id)).toBe(true);
       expect(value.person?.person_id).toBe(`00u${Number(value.event.source.source_event_id.split('-')[1]) % PEOPLE}`);
     }
-  });
+  }, TEST_TIMEOUT_MS);
 });
 

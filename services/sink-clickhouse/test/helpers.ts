@@ -6,7 +6,7 @@ import { createClickHouse, migrate, type ClickHouse } from '#clickhouse';
 import type { KafkaClient, Producer } from '#kafka';
 import { createLogger } from '#log';
 import { createCodec, createRegistryClient, type Codec, type RecordForTopic } from '#schemas';
-import { createTopics, testConfig, testKafka, uniqueName, uniqueTopicPrefix } from '#testkit';
+import { createTopics, testConfig, testKafka, uniqueName, uniqueTopicPrefix, waitFor } from '#testkit';
 import { loadSinkConfig, type SinkConfig } from '../src/config.ts';
 
 export interface SinkTestEnv {
@@ -25,6 +25,13 @@ export interface SinkTestEnv {
   produceRaw(role: TopicRole, values: readonly (Buffer | null)[], key?: string): Promise<void>;
   /** Rows of a table after deduplication. */
   count(sql: string): Promise<number>;
+  /**
+   * Resolves once the sink stream's group has committed to the end of its topic.
+   * The sink commits after ClickHouse acknowledged the whole INSERT, views
+   * included; a row count of the main table alone can be seen before the
+   * materialized view's copy of the same insert.
+   */
+  settled(stream: 'sinkEvents' | 'sinkIdentity' | 'sinkDlq', role: TopicRole): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,6 +78,19 @@ export async function sinkTestEnv(options: { clickhouseUrl?: string; partitions?
     async count(sql) {
       const [row] = await ch.queryRows<{ n: string }>(sql);
       return Number(row?.n ?? 0);
+    },
+    async settled(stream, role) {
+      const admin = await kafka.admin();
+      try {
+        await waitFor(async () => {
+          const ends = await admin.topicOffsets(topics[role]);
+          const committed = await admin.groupOffsets(sinkGroup(prefix, stream), topics[role]);
+          const behind = ends.filter((p) => p.high > p.low && (committed.get(p.partition) ?? -1n) < p.high);
+          return behind.length === 0 || undefined;
+        }, { what: `the sink to commit ${topics[role]} to its end` });
+      } finally {
+        await admin.close();
+      }
     },
     async close() {
       await producer.close();

@@ -89,6 +89,7 @@ describe('sink-clickhouse through a ClickHouse outage', () => {
       const said = lines.filter((l) => !l.includes('"level":"debug"')).slice(-15).join('\n');
       throw new Error(`${(err as Error).message}; stored ${await stored()}; the sink said:\n${said}`);
     }
+    await env.settled('sinkEvents', 'accessEnriched');
     expect(await env.count(`SELECT uniqExact(event_id) AS n FROM ${TABLES.accessEvents}`)).toBe(produced);
     expect(await env.count(`SELECT count() AS n FROM ${TABLES.accessEventsByPerson} FINAL`)).toBe(produced);
     const metrics = await app.metrics.registry.getSingleMetricAsString('tether_sink_write_retries_total');

@@ -42,6 +42,7 @@ describe('sink-clickhouse on the real servers', () => {
     await waitFor(async () => (await env.count(`SELECT count() AS n FROM ${TABLES.accessEvents}`)) >= events.length * 2, {
       what: 'both deliveries inserted',
     });
+    await env.settled('sinkEvents', 'accessEnriched');
     const rows = await env.ch.queryRows(`SELECT * FROM ${TABLES.accessEvents} FINAL ORDER BY event_time`);
     expect(rows).toHaveLength(events.length);
     const expected = await Promise.all(events.map(asDecoded));
