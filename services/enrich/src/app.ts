@@ -66,6 +66,7 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
         consumers: { ok: failures.length === 0, detail: failures.join(', ') || undefined },
       },
       waiting_events: processor?.waiting ?? 0,
+      reattributable_events: processor?.reattributable ?? 0,
       identities: store.counts(),
       instance,
     };
@@ -100,6 +101,10 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
           waitMs: config.TETHER_ENRICH_LATE_WAIT_MS,
           maxEvents: config.TETHER_ENRICH_LATE_MAX_EVENTS,
           giveUpMs: config.TETHER_ENRICH_GIVE_UP_MS,
+        },
+        reattribution: {
+          maxEvents: config.TETHER_ENRICH_REATTRIBUTE_WINDOW_MS > 0 ? config.TETHER_ENRICH_REATTRIBUTE_MAX_EVENTS : 0,
+          maxAgeMs: config.TETHER_ENRICH_REATTRIBUTE_WINDOW_MS,
         },
       });
 

@@ -15,6 +15,13 @@ export const enrichEnvSchema = z.object({
    * stalling their partition again; 0 always waits.
    */
   TETHER_ENRICH_GIVE_UP_MS: env.int(600_000, 0, 86_400_000),
+  /**
+   * Emitted events without a directory person are remembered this long, and
+   * emitted again if identity data arriving later names their person; 0 disables.
+   */
+  TETHER_ENRICH_REATTRIBUTE_WINDOW_MS: env.int(86_400_000, 0, 30 * 86_400_000),
+  /** Most events remembered for re-attribution (a few KB each); the oldest go first. */
+  TETHER_ENRICH_REATTRIBUTE_MAX_EVENTS: env.int(50_000, 0, 5_000_000),
   /** Most raw events handed to one batch. */
   TETHER_ENRICH_MAX_BATCH: env.int(2_000, 1, 100_000),
   /** /health and /metrics; 0 picks a free port. */

@@ -11,7 +11,9 @@ import type { AccessEvent, Codec, EnrichedAccessEvent } from '#schemas';
 import type { DeadLetterInput, DeadLetterWriter } from '#service';
 import { createLateBuffer, type LateBuffer, type Released } from './late-buffer.ts';
 import { COMPONENT, type EnrichMetrics } from './metrics.ts';
-import { awaitsIdentity, outputKey, resolveEvent, toEnriched } from './resolve/enrich.ts';
+import { createReattributionWindow, type ReattributionWindow } from './reattribution.ts';
+import { awaitsIdentity, outputKey, resolveEvent, toEnriched, type Resolution } from './resolve/enrich.ts';
+import { REASON } from './resolve/policy.ts';
 import type { IdentityView } from './store/identity-store.ts';
 
 export interface EventProcessorDeps {
@@ -24,6 +26,7 @@ export interface EventProcessorDeps {
   log: Logger;
   now: () => number;
   late: { waitMs: number; maxEvents: number; giveUpMs: number };
+  reattribution: { maxEvents: number; maxAgeMs: number };
 }
 
 export interface EventProcessor {
@@ -32,9 +35,11 @@ export interface EventProcessor {
   identityChanged(): void;
   /** Emits every waiting event (with a reason) and stops holding new ones. */
   close(): Promise<void>;
-  /** Resolves once no batch is being handled. */
+  /** Resolves once no batch is being handled and no re-attribution is under way. */
   drain(): Promise<void>;
   readonly waiting: number;
+  /** Emitted events that a later identity record may still attribute. */
+  readonly reattributable: number;
 }
 
 interface Input {
@@ -45,7 +50,8 @@ interface Input {
 export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
   const { codec, producer, deadLetters, view, metrics, log, now } = deps;
 
-  async function emit(items: ReadonlyArray<{ input: Input; enriched: EnrichedAccessEvent }>): Promise<void> {
+  /** Produces enriched records (undecodable ones to the DLQ); `input.message` absent for re-attributions. */
+  async function emit(items: ReadonlyArray<{ input: Input | { event: AccessEvent; message?: undefined }; enriched: EnrichedAccessEvent }>): Promise<void> {
     if (items.length === 0) return;
     const records = [];
     const dead: DeadLetterInput[] = [];
@@ -57,27 +63,49 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
         tally(methods, enriched.attribution.method);
         tally(deviceMethods, enriched.attribution.device_method);
       } catch (error) {
-        dead.push(deadLetter(input.message, 'encoding', error));
+        // A re-attribution has no consumed record: its original is the event's own raw bytes.
+        dead.push(input.message ? deadLetter(input.message, 'encoding', error) : { stage: 'encoding', source: input.event.source.platform, error, original: input.event.raw });
       }
     }
     await producer.send(records);
     await sendDeadLetters(dead);
     const acked = now();
-    for (const { input } of items) metrics.addedLatency.observe(Math.max(0, acked - input.message.timestamp) / 1000);
+    for (const { input } of items) if (input.message) metrics.addedLatency.observe(Math.max(0, acked - input.message.timestamp) / 1000);
     metrics.sent.inc({ component: COMPONENT }, records.length);
     for (const [method, count] of methods) metrics.attribution.inc({ method }, count);
     for (const [method, count] of deviceMethods) metrics.deviceAttribution.inc({ method }, count);
+  }
+
+  const window: ReattributionWindow<AccessEvent> = createReattributionWindow<AccessEvent>({
+    ...deps.reattribution,
+    now,
+    resolve: (event) => resolveEvent(event, view),
+    emit: async (items) => {
+      await emit(items.map(({ item, resolution }) => ({
+        input: { event: item },
+        enriched: toEnriched(item, resolution, now(), { reasons: [REASON.reattributed] }),
+      })));
+      metrics.reattributed.inc(items.length);
+    },
+    onError: (err) => log.warn({ err }, 're-attribution emit failed: kept for the next identity change'),
+  });
+
+  function remember(event: AccessEvent, resolution: Resolution): void {
+    window.remember(event.event_id, event, resolution);
+    metrics.reattributable.set(window.size);
   }
 
   const buffer: LateBuffer<Input> = createLateBuffer<Input>({
     ...deps.late,
     now,
     resolve: (input) => resolveEvent(input.event, view),
-    emit: (released: Released<Input>[]) =>
-      emit(released.map(({ item, resolution, waitedMs, reasons }) => ({
+    emit: async (released: Released<Input>[]) => {
+      await emit(released.map(({ item, resolution, waitedMs, reasons }) => ({
         input: item,
         enriched: toEnriched(item.event, resolution, now(), { waitedMs, reasons }),
-      }))),
+      })));
+      for (const { item, resolution } of released) remember(item.event, resolution);
+    },
     onRelease: (cause, count) => {
       metrics.lateReleased.inc({ cause }, count);
       if (cause !== 'resolved') log.debug({ cause, count }, 'events emitted without waiting for identity data any longer');
@@ -110,7 +138,7 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
   async function handleBatch(batch: ConsumedBatch): Promise<void> {
     metrics.received.inc({ component: COMPONENT }, batch.messages.length);
     const decoded = await Promise.all(batch.messages.map(decode));
-    const ready: Array<{ input: Input; enriched: EnrichedAccessEvent }> = [];
+    const ready: Array<{ input: Input; resolution: Resolution; enriched: EnrichedAccessEvent }> = [];
     const waits: Promise<void>[] = [];
     const dead: DeadLetterInput[] = [];
     const at = now();
@@ -121,7 +149,7 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
       }
       const resolution = resolveEvent(item.event, view);
       if (awaitsIdentity(resolution)) waits.push(buffer.hold(item, resolution));
-      else ready.push({ input: item, enriched: toEnriched(item.event, resolution, at) });
+      else ready.push({ input: item, resolution, enriched: toEnriched(item.event, resolution, at) });
     }
     metrics.lateHeld.set(buffer.size);
     const waited = Promise.all(waits);
@@ -129,6 +157,7 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
     waited.catch(() => undefined);
     await sendDeadLetters(dead);
     await emit(ready);
+    for (const { input, resolution } of ready) remember(input.event, resolution);
     if (waits.length > 0) {
       log.debug({ topic: batch.topic, partition: batch.partition, waiting: waits.length }, 'batch waits for late identity data');
       await waited;
@@ -141,6 +170,10 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
       return buffer.size;
     },
 
+    get reattributable() {
+      return window.size;
+    },
+
     handleBatch(batch) {
       const handling = handleBatch(batch);
       const tracked = handling.then(() => undefined, () => undefined);
@@ -151,10 +184,12 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
 
     async drain() {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
+      await window.idle();
     },
 
     identityChanged() {
       buffer.retry();
+      window.identityChanged();
     },
 
     close: () => buffer.close(),

@@ -15,6 +15,8 @@ export interface EnrichMetrics extends ComponentMetrics {
   identityEntities: Gauge<'table'>;
   lateHeld: Gauge<string>;
   lateReleased: Counter<'cause'>;
+  reattributable: Gauge<string>;
+  reattributed: Counter<string>;
   attribution: Counter<'method'>;
   deviceAttribution: Counter<'method'>;
   addedLatency: Histogram<string>;
@@ -32,6 +34,8 @@ export function createEnrichMetrics(options: { defaultMetrics?: boolean } = {}):
     identityEntities: base.gauge('enrich_identity_entities', 'Entities held per identity table.', ['table']) as Gauge<'table'>,
     lateHeld: base.gauge('enrich_late_events_held', 'Events waiting for late identity data.'),
     lateReleased: base.counter('enrich_late_events_total', 'Events that waited for identity data, by how the wait ended.', ['cause']) as Counter<'cause'>,
+    reattributable: base.gauge('enrich_reattributable_events', 'Emitted events without a directory person that a later identity record may still attribute.'),
+    reattributed: base.counter('enrich_reattributed_total', 'Events emitted again because identity data that arrived later named their person.'),
     attribution: base.counter('enrich_attribution_total', 'Enriched events by person attribution method.', ['method']) as Counter<'method'>,
     deviceAttribution: base.counter('enrich_device_attribution_total', 'Enriched events by device attribution method.', ['method']) as Counter<'method'>,
     addedLatency: base.histogram(

@@ -12,7 +12,7 @@ import { IdentityStore } from '../src/store/identity-store.ts';
 import { anthropicSystemEvent, openaiKeyEvent, openaiSessionEvent } from './fixtures/events.ts';
 import { at, directoryPerson, keyOf, nonHuman, platformAccount } from './fixtures/identities.ts';
 
-async function driver() {
+async function driver(late = { waitMs: 60_000, maxEvents: 10, giveUpMs: 0 }) {
   let nextId = 1;
   const registry = { register: async () => ({ id: nextId++ }) } as unknown as SchemaRegistry;
   const codec: Codec = await createCodec({ registry, registryUrl: 'http://registry.invalid' });
@@ -26,7 +26,8 @@ async function driver() {
     enrichedTopic: 'tether.access.enriched',
     log: createLogger({ service: 'test', level: 'silent' }),
     now: () => at('2025-12-01T00:00:00Z'),
-    late: { waitMs: 60_000, maxEvents: 10, giveUpMs: 0 },
+    late,
+    reattribution: { maxEvents: 100, maxAgeMs: 3_600_000 },
   });
   let offset = 0n;
   const message = (value: Buffer | null): ConsumedMessage => ({
@@ -95,5 +96,44 @@ describe('event processor', () => {
     expect(value('tether_events_dropped_total', { intentional: 'false' })).toBe(1);
     expect(value('tether_enrich_late_events_total', { cause: 'resolved' })).toBe(1);
     expect(value('tether_enrich_attribution_total', { method: 'unresolved' })).toBe(2);
+  });
+
+  it('emits again, attributed, an event whose identity data arrived after it left unresolved or platform-only', async () => {
+    const d = await driver({ waitMs: 0, maxEvents: 10, giveUpMs: 0 });
+    const time = at('2025-06-01T00:00:00Z');
+    const ghost = openaiSessionEvent({ id: 'audit_log-7', time, type: 'login.succeeded', userId: 'user-Late', email: 'late@example.com' });
+    const keyUse = openaiKeyEvent({ id: 'audit_log-8', time, type: 'project.updated', keyId: 'key_Late' });
+    await d.processor.handleBatch({ topic: 'tether.access.raw', partition: 0, messages: [ghost, keyUse].map((e) => d.message(d.codec.encode('accessRaw', e))) });
+    const enriched = async () => Promise.all(d.sent.filter((r) => r.topic === 'tether.access.enriched').map(async (r) => ({ key: r.key, value: await d.codec.decode('accessEnriched', r.value!) })));
+    expect((await enriched()).map((e) => e.value.attribution.method)).toEqual(['unresolved', 'unresolved']);
+    expect(d.processor.reattributable).toBe(2);
+
+    // First only the platform account: better, but no directory person yet, so nothing is emitted again.
+    const account = platformAccount('openai', 'user-Late', at('2025-05-01T00:00:00Z'), { email: 'late@example.com' });
+    d.store.apply('identityUsers', keyOf(account), account);
+    d.processor.identityChanged();
+    await d.processor.drain();
+    expect(await enriched()).toHaveLength(2);
+
+    // Then the directory person and the key: both events are emitted again, attributed as of their time.
+    const person = directoryPerson('00uLate', at('2025-05-01T00:00:00Z'), { email: 'late@example.com' });
+    const key = nonHuman('openai', 'api_key', 'key_Late', at('2025-05-01T00:00:00Z'), { owner_platform_user_id: 'openai:user-Late' });
+    d.store.apply('identityUsers', keyOf(person), person);
+    d.store.apply('identityNhi', keyOf(key), key);
+    d.processor.identityChanged();
+    await d.processor.drain();
+    const out = await enriched();
+    expect(out).toHaveLength(4);
+    const again = out.slice(2);
+    expect(again.map((e) => e.key)).toEqual(['00uLate', '00uLate']);
+    expect(again.map((e) => e.value.event.event_id).sort()).toEqual([ghost.event_id, keyUse.event_id].sort());
+    expect(again.map((e) => e.value.attribution.method).sort()).toEqual(['api_key_owner', 'platform_user_alias']);
+    for (const e of again) expect(e.value.attribution.reasons).toContain('reattributed_after_late_identity');
+    expect(d.processor.reattributable).toBe(0);
+
+    // Nothing changes on a later identity change: each event is emitted again at most once per improvement.
+    d.processor.identityChanged();
+    await d.processor.drain();
+    expect(await enriched()).toHaveLength(4);
   });
 });

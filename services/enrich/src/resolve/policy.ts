@@ -74,6 +74,8 @@ export const REASON = {
   waitBufferFull: 'late_buffer_full',
   waitCutShort: 'late_wait_cut_short_by_shutdown',
   gaveUpEarlier: 'identity_unknown_gave_up_earlier',
+  /** Emitted again: identity data that arrived after the first emit now names a person. */
+  reattributed: 'reattributed_after_late_identity',
 } as const;
 
 export function reason(code: string, detail?: string): string {

@@ -1,0 +1,129 @@
+// Events that left unattributed (their wait for late identity data ended, or
+// only a platform account matched) are remembered for a while. When identity
+// state changes, they are resolved again as of their own time, and those that
+// now name a directory person are emitted once more: the newer enrichment
+// supersedes the older downstream (ClickHouse keeps the latest enriched_at).
+// Identity data that arrives minutes or hours after the events (a directory
+// import after the audit backfill) then still attributes them.
+//
+// The window lives in memory: bounded by count and age, and empty after a
+// restart (events emitted before it keep their first attribution). Their
+// offsets were committed with the first emit; a re-emit is an improvement,
+// never a condition of delivery.
+import { awaitsIdentity, type Resolution } from './resolve/enrich.ts';
+import { PERSON_METHOD } from './resolve/policy.ts';
+
+export interface ReattributionOptions<T> {
+  /** Most events remembered; the oldest are forgotten first. 0 disables. */
+  maxEvents: number;
+  /** How long after its emit an event may still be re-attributed. */
+  maxAgeMs: number;
+  now: () => number;
+  resolve(item: T): Resolution;
+  /** Emits items whose attribution improved; resolves once acknowledged. */
+  emit(items: ReadonlyArray<{ item: T; resolution: Resolution }>): Promise<void>;
+  /** A re-emit failed: the items are kept for the next identity change. */
+  onError?(err: unknown): void;
+  /** Entries resolved per slice before yielding to I/O, so a large window never blocks the loop for long. */
+  sliceSize?: number;
+  /** Least time between two sweeps: a stream of identity changes costs one sweep per interval, not one each. */
+  minIntervalMs?: number;
+}
+
+export interface ReattributionWindow<T> {
+  /** Remembers an emitted event when its attribution could still improve. */
+  remember(key: string, item: T, resolution: Resolution): void;
+  /** Identity state changed: re-resolve remembered events (coalesced; one sweep at a time). */
+  identityChanged(): void;
+  /** Resolves once no sweep is running. */
+  idle(): Promise<void>;
+  readonly size: number;
+}
+
+interface Entry<T> {
+  item: T;
+  resolution: Resolution;
+  emittedAt: number;
+}
+
+/** Whether a resolution is one a later identity record could improve. */
+export function couldImprove(resolution: Resolution): boolean {
+  return awaitsIdentity(resolution) || resolution.method === PERSON_METHOD.platformAccountOnly;
+}
+
+/** Whether the new resolution is worth another record downstream. */
+function improved(before: Resolution, after: Resolution): boolean {
+  if (after.method === PERSON_METHOD.unresolved || after.method === PERSON_METHOD.platformAccountOnly) return false;
+  return after.method !== before.method || after.person?.person_id !== before.person?.person_id;
+}
+
+export function createReattributionWindow<T>(options: ReattributionOptions<T>): ReattributionWindow<T> {
+  // Insertion order is emit order, so the head is always the oldest.
+  const entries = new Map<string, Entry<T>>();
+  const sliceSize = options.sliceSize ?? 2_000;
+  const minIntervalMs = options.minIntervalMs ?? 1_000;
+  let sweeping: Promise<void> | undefined;
+  let again = false;
+
+  function evict(now: number): void {
+    while (entries.size > options.maxEvents) entries.delete(entries.keys().next().value!);
+    for (const [key, entry] of entries) {
+      if (now - entry.emittedAt <= options.maxAgeMs) break;
+      entries.delete(key);
+    }
+  }
+
+  async function sweep(): Promise<void> {
+    do {
+      again = false;
+      evict(options.now());
+      const better: Array<{ key: string; item: T; resolution: Resolution }> = [];
+      let done = 0;
+      // A snapshot of the keys: events remembered during the sweep wait for the next change.
+      for (const key of [...entries.keys()]) {
+        const entry = entries.get(key);
+        if (!entry) continue;
+        const resolution = options.resolve(entry.item);
+        if (improved(entry.resolution, resolution)) better.push({ key, item: entry.item, resolution });
+        if (++done % sliceSize === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      if (better.length > 0) {
+        try {
+          await options.emit(better);
+          for (const { key } of better) entries.delete(key);
+        } catch (err) {
+          options.onError?.(err);
+        }
+      }
+      if (again) await new Promise<void>((resolve) => setTimeout(resolve, minIntervalMs).unref());
+    } while (again);
+  }
+
+  return {
+    get size() {
+      return entries.size;
+    },
+
+    remember(key, item, resolution) {
+      if (options.maxEvents <= 0 || !couldImprove(resolution)) return;
+      entries.delete(key);
+      entries.set(key, { item, resolution, emittedAt: options.now() });
+      evict(options.now());
+    },
+
+    identityChanged() {
+      if (entries.size === 0) return;
+      if (sweeping) {
+        again = true;
+        return;
+      }
+      sweeping = sweep().finally(() => {
+        sweeping = undefined;
+      });
+    },
+
+    async idle() {
+      while (sweeping) await sweeping;
+    },
+  };
+}

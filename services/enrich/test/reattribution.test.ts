@@ -1,0 +1,105 @@
+// The re-attribution window on its own: what it remembers, what it forgets,
+// and what it emits again when identity state changes.
+import { describe, expect, it } from 'vitest';
+import { createReattributionWindow } from '../src/reattribution.ts';
+import type { Resolution } from '../src/resolve/enrich.ts';
+
+function resolution(method: string, personId?: string, unknownRefs: string[] = []): Resolution {
+  return {
+    person: personId ? ({ person_id: personId } as Resolution['person']) : undefined,
+    device: null, chain: [], method, confidence: personId ? 0.9 : 0,
+    deviceMethod: 'unresolved', deviceConfidence: 0, reasons: [], unknownRefs,
+  };
+}
+
+function harness(options: { maxEvents?: number; maxAgeMs?: number } = {}) {
+  let clock = 1_000;
+  const current = new Map<string, Resolution>();
+  const emitted: Array<{ item: string; method: string }> = [];
+  let failNext = false;
+  const window = createReattributionWindow<string>({
+    maxEvents: options.maxEvents ?? 10,
+    maxAgeMs: options.maxAgeMs ?? 60_000,
+    now: () => clock,
+    resolve: (item) => current.get(item) ?? resolution('unresolved', undefined, [`email:${item}`]),
+    emit: async (items) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('broker away');
+      }
+      emitted.push(...items.map(({ item, resolution: r }) => ({ item, method: r.method })));
+    },
+    sliceSize: 2,
+    minIntervalMs: 1,
+  });
+  return {
+    window, current, emitted,
+    tick: (ms: number) => { clock += ms; },
+    failOnce: () => { failNext = true; },
+    async change() {
+      window.identityChanged();
+      await window.idle();
+    },
+  };
+}
+
+describe('re-attribution window', () => {
+  it('remembers only what could improve, and emits again only a directory person', async () => {
+    const h = harness();
+    h.window.remember('a', 'a', resolution('unresolved', undefined, ['email:a']));
+    h.window.remember('b', 'b', resolution('platform_account_only', 'openai:user-b'));
+    h.window.remember('c', 'c', resolution('direct_email', 'p-c'));
+    h.window.remember('d', 'd', resolution('unresolved')); // nothing to wait for: no reference at all
+    expect(h.window.size).toBe(2);
+
+    h.current.set('a', resolution('platform_account_only', 'openai:user-a'));
+    await h.change();
+    expect(h.emitted).toEqual([]);
+
+    h.current.set('a', resolution('direct_email', 'p-a'));
+    h.current.set('b', resolution('platform_user_alias', 'p-b'));
+    await h.change();
+    expect(h.emitted).toEqual([{ item: 'a', method: 'direct_email' }, { item: 'b', method: 'platform_user_alias' }]);
+    expect(h.window.size).toBe(0);
+  });
+
+  it('forgets the oldest beyond its size and anything older than its age', async () => {
+    const h = harness({ maxEvents: 3, maxAgeMs: 10_000 });
+    for (const id of ['a', 'b', 'c', 'd']) {
+      h.window.remember(id, id, resolution('unresolved', undefined, [`email:${id}`]));
+      h.tick(4_000);
+    }
+    expect(h.window.size).toBe(3);
+    for (const id of ['a', 'b', 'c', 'd']) h.current.set(id, resolution('direct_email', `p-${id}`));
+    // Now 'b' was remembered 12 s ago, 'c' 8 s ago, 'd' 4 s ago: 'a' was pushed out, 'b' aged out.
+    await h.change();
+    expect(h.emitted.map((e) => e.item)).toEqual(['c', 'd']);
+  });
+
+  it('keeps events whose emit failed for the next change', async () => {
+    const h = harness();
+    h.window.remember('a', 'a', resolution('unresolved', undefined, ['email:a']));
+    h.current.set('a', resolution('direct_email', 'p-a'));
+    h.failOnce();
+    await h.change();
+    expect(h.emitted).toEqual([]);
+    expect(h.window.size).toBe(1);
+    await h.change();
+    expect(h.emitted).toEqual([{ item: 'a', method: 'direct_email' }]);
+  });
+
+  it('sweeps again after a change that came during a sweep, and is disabled by a size of 0', async () => {
+    const h = harness();
+    for (const id of ['a', 'b', 'c', 'd', 'e']) h.window.remember(id, id, resolution('unresolved', undefined, [`email:${id}`]));
+    h.window.identityChanged();
+    // The first sweep has passed 'a' when it yields; then 'a' becomes known and another change arrives.
+    h.current.set('a', resolution('direct_email', 'p-a'));
+    h.window.identityChanged();
+    await h.window.idle();
+    expect(h.emitted).toEqual([{ item: 'a', method: 'direct_email' }]);
+
+    const off = harness({ maxEvents: 0 });
+    off.window.remember('a', 'a', resolution('unresolved', undefined, ['email:a']));
+    expect(off.window.size).toBe(0);
+  });
+});
