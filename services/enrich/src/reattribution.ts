@@ -26,7 +26,11 @@ export interface ReattributionOptions<T> {
   onError?(err: unknown): void;
   /** Entries resolved per slice before yielding to I/O, so a large window never blocks the loop for long. */
   sliceSize?: number;
-  /** Least time between two sweeps: a stream of identity changes costs one sweep per interval, not one each. */
+  /**
+   * Least time between two sweeps: a stream of identity changes costs one sweep
+   * per interval, not one each. The gap also grows to four times the last
+   * sweep's duration, so sweeping never takes more than a fifth of the CPU.
+   */
   minIntervalMs?: number;
 }
 
@@ -75,6 +79,7 @@ export function createReattributionWindow<T>(options: ReattributionOptions<T>): 
 
   async function sweep(): Promise<void> {
     do {
+      const started = performance.now();
       again = false;
       evict(options.now());
       const better: Array<{ key: string; item: T; resolution: Resolution }> = [];
@@ -95,7 +100,8 @@ export function createReattributionWindow<T>(options: ReattributionOptions<T>): 
           options.onError?.(err);
         }
       }
-      if (again) await new Promise<void>((resolve) => setTimeout(resolve, minIntervalMs).unref());
+      const gap = Math.max(minIntervalMs, 4 * (performance.now() - started));
+      if (again) await new Promise<void>((resolve) => setTimeout(resolve, gap).unref());
     } while (again);
   }
 
