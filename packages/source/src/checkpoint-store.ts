@@ -7,6 +7,7 @@ import { tetherError } from '#errors';
 import type { KafkaClient, Producer } from '#kafka';
 import type { Logger } from '#log';
 import type { Codec, IngestCheckpoint } from '#schemas';
+import { assembleCursor, chunkCursor, ownerOfPart, parseManifest, partKeys } from './checkpoint-chunks.ts';
 
 export interface CheckpointStore {
   get(id: string): IngestCheckpoint | undefined;
@@ -22,7 +23,18 @@ export function createKafkaCheckpointStore(options: {
   now?: () => number;
 }): CheckpointStore {
   const latest = new Map(options.restored);
+  // Keys of the parts the current checkpoint of an id is stored in (see checkpoint-chunks.ts).
+  const partsOf = new Map<string, string[]>();
+  for (const checkpoint of options.restored.values()) {
+    const keys = storedParts.get(checkpoint);
+    if (keys) partsOf.set(checkpoint.checkpoint_id, keys);
+  }
   const now = options.now ?? Date.now;
+  const record = (key: string, cursor: string, recordsTotal: number) => ({
+    topic: options.topic,
+    key,
+    value: options.codec.encode('ingestCheckpoints', { checkpoint_id: key, cursor, updated_at: now(), records_total: recordsTotal }),
+  });
   return {
     get: (id) => latest.get(id),
     async save(id, cursor, added) {
@@ -32,12 +44,23 @@ export function createKafkaCheckpointStore(options: {
         updated_at: now(),
         records_total: (latest.get(id)?.records_total ?? 0) + added,
       };
-      await options.producer.send([{ topic: options.topic, key: id, value: options.codec.encode('ingestCheckpoints', checkpoint) }]);
+      const chunked = chunkCursor(id, cursor);
+      // Parts first: until the manifest lands, the previous checkpoint stays whole.
+      if (chunked) await options.producer.send(chunked.parts.map((p) => record(p.key, p.text, 0)));
+      await options.producer.send([{ topic: options.topic, key: id, value: options.codec.encode('ingestCheckpoints', { ...checkpoint, cursor: chunked?.manifest ?? cursor }) }]);
       latest.set(id, checkpoint);
+      const stale = partsOf.get(id) ?? [];
+      if (chunked) partsOf.set(id, chunked.parts.map((p) => p.key));
+      else partsOf.delete(id);
+      // Superseded parts are tombstoned so compaction drops them; one left over after a crash is only dead weight.
+      if (stale.length > 0) await options.producer.send(stale.map((key) => ({ topic: options.topic, key, value: null })));
       return checkpoint;
     },
   };
 }
+
+/** Part keys of restored checkpoints that were stored chunked, so their store can tombstone them when superseded. */
+const storedParts = new WeakMap<IngestCheckpoint, string[]>();
 
 /** For unit tests and dry runs: same contract, kept in memory. */
 export function createMemoryCheckpointStore(initial: Iterable<IngestCheckpoint> = [], now: () => number = Date.now): CheckpointStore & {
@@ -105,7 +128,7 @@ export async function restoreCheckpoints(options: {
         for (const message of batch.messages) {
           const id = message.key?.toString('utf8');
           positions.set(batch.partition, message.offset);
-          if (id === undefined || (options.keep && !options.keep(id))) continue;
+          if (id === undefined || (options.keep && !options.keep(ownerOfPart(id) ?? id))) continue;
           if (message.value === null) {
             latest.delete(id);
             continue;
@@ -125,6 +148,30 @@ export async function restoreCheckpoints(options: {
     clearTimeout(timer);
     await consumer.stop().catch((err: unknown) => options.log.warn({ err }, 'checkpoint reader did not stop cleanly'));
   }
-  options.log.info({ topic: options.topic, checkpoints: latest.size }, 'checkpoints restored');
-  return latest;
+  const restored = reassemble(latest, options.log);
+  options.log.info({ topic: options.topic, checkpoints: restored.size }, 'checkpoints restored');
+  return restored;
+}
+
+/** Checkpoints stored in parts get their cursor back; parts themselves are not checkpoints. */
+function reassemble(records: ReadonlyMap<string, IngestCheckpoint>, log: Logger): Map<string, IngestCheckpoint> {
+  const out = new Map<string, IngestCheckpoint>();
+  for (const [id, checkpoint] of records) {
+    if (ownerOfPart(id) !== undefined) continue;
+    const manifest = parseManifest(checkpoint.cursor);
+    if (!manifest) {
+      out.set(id, checkpoint);
+      continue;
+    }
+    const assembled = assembleCursor(id, manifest, (key) => records.get(key)?.cursor);
+    if (!assembled.ok) {
+      // As with an unreadable checkpoint: that feed starts from its default, the others go on.
+      log.error({ checkpointId: id, reason: assembled.reason }, 'chunked checkpoint cannot be reassembled; ignored');
+      continue;
+    }
+    const whole = { ...checkpoint, cursor: assembled.cursor };
+    storedParts.set(whole, partKeys(id, manifest));
+    out.set(id, whole);
+  }
+  return out;
 }

@@ -45,4 +45,58 @@ describe('Kafka checkpoint store', () => {
       await producer.close();
     }
   });
+
+  it('stores a cursor larger than a record in parts, restores it whole, and tombstones superseded parts', async () => {
+    const topics = await waitFor(() => createTopics(kafka, prefix), { what: 'test topics' });
+    const config = testConfig();
+    const codec = await createCodec({ registry: createRegistryClient(config.TETHER_SCHEMA_REGISTRY_URL), registryUrl: config.TETHER_SCHEMA_REGISTRY_URL, topicPrefix: prefix });
+    const restore = () => restoreCheckpoints({ client: kafka, codec, topic: topics.ingestCheckpoints, log, keep: (id) => id.startsWith('openai/keys') });
+    // 20,000 keys' fingerprints and content: several MB, far over the 1 MB record limit.
+    const inventory = (round: number) => JSON.stringify({
+      observedAt: null,
+      entities: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`openai:api_key:key_${i}`, { fp: `${round}-${(i * 2654435761) % 4294967296}`, validFrom: 1_700_000_000_000 + i, content: { name: `key ${i} of round ${round}` } }])),
+    });
+
+    const producer = await createKafkaClient('platformatic', { brokers: config.TETHER_KAFKA_BROKERS, clientId: 'cp-test-big' }, log).producer();
+    try {
+      const store = createKafkaCheckpointStore({ producer, codec, topic: topics.ingestCheckpoints, restored: new Map() });
+      await store.save('openai/keys/inventory', inventory(1), 20_000);
+      const first = await restore();
+      expect(first.get('openai/keys/inventory')?.cursor).toBe(inventory(1));
+      expect([...first.keys()]).toEqual(['openai/keys/inventory']);
+
+      // A restarted process saves the next snapshot: the first generation's parts are tombstoned.
+      const next = createKafkaCheckpointStore({ producer, codec, topic: topics.ingestCheckpoints, restored: first });
+      await next.save('openai/keys/inventory', inventory(2), 0);
+      await next.save('openai/keys/small', '{"observedAt":null,"entities":{}}', 0);
+      const second = await restore();
+      expect(second.get('openai/keys/inventory')).toMatchObject({ cursor: inventory(2), records_total: 20_000 });
+      expect(second.get('openai/keys/small')?.cursor).toBe('{"observedAt":null,"entities":{}}');
+
+      // What the topic holds per key, latest first: every first-generation part ends in a tombstone.
+      const latestValue = new Map<string, boolean>();
+      const reader = kafka.consumer({ groupId: `${prefix}parts-reader`, maxWaitMs: 100 });
+      const admin = await kafka.admin();
+      const end = (await admin.topicOffsets(topics.ingestCheckpoints)).reduce((sum, p) => sum + Number(p.high), 0);
+      await admin.close();
+      let read = 0;
+      await reader.run({
+        topics: [topics.ingestCheckpoints],
+        fromBeginning: true,
+        eachBatch: async (batch) => {
+          for (const m of batch.messages) latestValue.set(m.key!.toString(), m.value !== null);
+          read += batch.messages.length;
+        },
+      });
+      await waitFor(() => read >= end, { what: 'the checkpoint topic read to its end' });
+      await reader.stop();
+      const parts = [...latestValue].filter(([key]) => key.includes('#chunk/'));
+      const live = parts.filter(([, hasValue]) => hasValue).length;
+      expect(live).toBeGreaterThan(0);
+      expect(parts.length - live).toBeGreaterThan(0);
+      expect(live).toBe(parts.length - live);
+    } finally {
+      await producer.close();
+    }
+  });
 });
