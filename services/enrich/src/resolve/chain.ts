@@ -1,11 +1,14 @@
 // Walks a non-human identity's owner chain as of the event's time: key ->
 // service account or project -> project -> ... -> the first owner that
 // resolves to a directory person (reference section 7: declared owner, stop
-// at a person or after 5 hops). Each link reports its status at that time.
+// at a person or after 5 hops). Each link reports its status at that time; an
+// owner who had left by then is still named (whose key it is matters most to
+// an analyst), in their inactive state, and the NHI is reported orphaned.
 import type { ChainLink, NonHumanIdentityVersion, PersonVersion } from '#schemas';
 import type { IdentityView } from '../store/identity-store.ts';
+import { nonBlank } from '../store/normalise.ts';
 import { CONFIDENCE, MAX_CHAIN_HOPS, REASON, reason } from './policy.ts';
-import { lifecycleOf, resolvePersonRef, runStart, type PersonMatch } from './person.ts';
+import { lifecycleOf, ownerInactive, resolvePersonRef, runStart, type PersonMatch } from './person.ts';
 
 export interface ChainResolution {
   /** Links from what acted up to (not including) the owner person. */
@@ -60,13 +63,14 @@ export function resolveNhiChain(view: IdentityView, actor: NhiActor, t: number):
       break;
     }
     out.links.push({ kind: v.kind, id, name: v.name, status: nhiStatus(v) });
-    if (v.owner_platform_user_id || v.owner_email) {
-      const owner = resolvePersonRef(
-        view, { platformUserId: v.owner_platform_user_id, email: v.owner_email }, t, ownerAnchor(view.nhiHistory(id), v, t),
-      );
+    const ownerRef = { platformUserId: nonBlank(v.owner_platform_user_id), email: nonBlank(v.owner_email) };
+    if (ownerRef.platformUserId || ownerRef.email) {
+      const owner = resolvePersonRef(view, ownerRef, t, ownerAnchor(view.nhiHistory(id), v, t));
       if (owner.match && owner.match.via !== 'platform_account') {
         out.owner = { match: owner.match, hops };
         out.reasons.push(...owner.reasons);
+        const orphaned = ownerInactive(id, owner.match);
+        if (orphaned) out.reasons.push(orphaned);
         return out;
       }
       if (owner.match && !fallback) fallback = { match: owner.match, hops };

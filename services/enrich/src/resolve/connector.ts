@@ -4,9 +4,9 @@
 // person stands behind every grant of it.
 import type { ChainLink, ConnectorVersion } from '#schemas';
 import type { IdentityView } from '../store/identity-store.ts';
-import { normaliseEmail } from '../store/normalise.ts';
+import { nonBlank, normaliseEmail } from '../store/normalise.ts';
 import { REASON, reason } from './policy.ts';
-import { isActive, resolvePersonRef, runStart, type Lookup, type PersonMatch } from './person.ts';
+import { isActive, ownerInactive, resolvePersonRef, runStart, type Lookup, type PersonMatch } from './person.ts';
 
 export interface ConnectorResolution {
   link: ChainLink | undefined;
@@ -65,6 +65,8 @@ export function resolveConnector(view: IdentityView, use: ConnectorUse, t: numbe
   out.grantor = grantor.match;
   if (!grantor.match) out.reasons.push(reason(REASON.connectorGrantorUnresolved, grant.connector_id));
   out.reasons.push(...grantor.reasons);
+  const orphaned = grantor.match && ownerInactive(grant.connector_id, grantor.match);
+  if (orphaned) out.reasons.push(orphaned);
   out.unknownRefs.push(...grantor.unknownRefs);
   return out;
 }
@@ -80,9 +82,10 @@ function grantorOf(view: IdentityView, grant: ConnectorVersion, t: number): Look
 function grantedBy(grant: ConnectorVersion, grantor: PersonMatch | undefined, use: ConnectorUse): boolean {
   if (use.actor && grantor && grantor.version.person_id === use.actor.version.person_id) return true;
   if (use.actorPlatformUserId && grant.granted_by_platform_user_id === use.actorPlatformUserId) return true;
-  if (!grant.granted_by_email) return false;
-  const granted = normaliseEmail(grant.granted_by_email);
-  return [use.actorEmail, use.actor?.version.email ?? null].some((e) => e !== null && normaliseEmail(e) === granted);
+  const grantedBy = nonBlank(grant.granted_by_email);
+  if (grantedBy === null) return false;
+  const granted = normaliseEmail(grantedBy);
+  return [use.actorEmail, use.actor?.version.email ?? null].some((e) => nonBlank(e) !== null && normaliseEmail(e!) === granted);
 }
 
 /** Live before revoked, then the most recent grant. */

@@ -1,12 +1,13 @@
 // Resolves the device behind an event as of its time: an explicit device id,
 // serial or hostname on the event first; else the device that held the
-// event's source IP then, preferring the one assigned to the resolved person.
-// A device reassigned later still reports the assignee of the event's time.
+// event's source IP then (a fresh observation before a stale one), preferring
+// the one assigned to the resolved person. A device reassigned later still
+// reports the assignee of the event's time.
 import type { DeviceVersion, PersonVersion, SourceEndpoint } from '#schemas';
 import type { IdentityView } from '../store/identity-store.ts';
-import { hostnameKeys, normaliseEmail, normaliseIp, normaliseSerial } from '../store/normalise.ts';
-import { CONFIDENCE, DEVICE_METHOD, REASON, reason } from './policy.ts';
-import { holderBetween } from './person.ts';
+import { hostnameKeys, nonBlank, normaliseEmail, normaliseIp, normaliseSerial } from '../store/normalise.ts';
+import { CONFIDENCE, DEVICE_METHOD, IP_OBSERVATION_MAX_AGE_MS, REASON, reason } from './policy.ts';
+import { addressPersonId } from './person.ts';
 
 export interface DeviceResolution {
   device: DeviceVersion | undefined;
@@ -15,66 +16,106 @@ export interface DeviceResolution {
   reasons: string[];
 }
 
+const DAY_MS = 86_400_000;
+
 export function resolveDevice(view: IdentityView, src: SourceEndpoint, t: number, person: PersonVersion | undefined): DeviceResolution {
   const reasons: string[] = [];
-  const done = (device: DeviceVersion, method: string, confidence: number): DeviceResolution => {
+  /** `mine`: already known to be the person's (chosen as theirs). */
+  const done = (device: DeviceVersion, method: string, confidence: number, mine = false): DeviceResolution => {
     if (!device.active) reasons.push(reason(REASON.deviceRetired, device.device_id));
-    const assignee = device.assigned_person_id !== null || device.assigned_email !== null;
-    if (person && assignee && !assignedTo(device, person)) reasons.push(reason(REASON.deviceAssignedToAnotherPerson, device.device_id));
+    const assignee = device.assigned_person_id !== null || nonBlank(device.assigned_email) !== null;
+    if (person && assignee && !mine && !assignedTo(view, device, person, t)) reasons.push(reason(REASON.deviceAssignedToAnotherPerson, device.device_id));
     return { device, method, confidence, reasons };
   };
 
-  if (src.device_id) {
-    const device = view.device(src.device_id.trim(), t);
+  const deviceId = nonBlank(src.device_id)?.trim() ?? null;
+  if (deviceId !== null) {
+    const device = view.device(deviceId, t);
     if (device) return done(device, DEVICE_METHOD.deviceId, CONFIDENCE.device.deviceId);
-    reasons.push(reason(REASON.deviceIdUnknown, src.device_id));
+    reasons.push(reason(REASON.deviceIdUnknown, deviceId));
   }
   const serial = normaliseSerial(src.device_serial);
   if (serial !== null) {
     const held = choose(view, view.deviceIdsBySerial(serial), t, person, (d) => normaliseSerial(d.serial) === serial);
-    if (held.device) return done(held.device, DEVICE_METHOD.serial, CONFIDENCE.device.serial * held.factor);
-    reasons.push(reason(REASON.deviceSerialUnknown, serial));
+    if (held.device) return done(held.device, DEVICE_METHOD.serial, CONFIDENCE.device.serial * held.factor, held.assigned);
+    reasons.push(held.candidates > 1 ? reason(REASON.deviceSerialAmbiguous, `${serial} on ${held.candidates} device records`) : reason(REASON.deviceSerialUnknown, serial));
   }
-  if (src.hostname && hostnameKeys(src.hostname).length > 0) {
-    const wanted = hostnameKeys(src.hostname);
-    const held = choose(view, view.deviceIdsByHostname(src.hostname), t, person, (d) => hostnameKeys(d.hostname).some((h) => wanted.includes(h)));
-    if (held.device) return done(held.device, DEVICE_METHOD.hostname, CONFIDENCE.device.hostname * held.factor);
-    reasons.push(reason(held.candidates > 1 ? REASON.deviceHostnameAmbiguous : REASON.deviceHostnameUnknown, src.hostname));
+  const hostnames = hostnameKeys(src.hostname);
+  if (hostnames.length > 0) {
+    const held = choose(view, view.deviceIdsByHostname(src.hostname!), t, person, (d) => hostnameKeys(d.hostname).some((h) => hostnames.includes(h)));
+    if (held.device) return done(held.device, DEVICE_METHOD.hostname, CONFIDENCE.device.hostname * held.factor, held.assigned);
+    reasons.push(reason(held.candidates > 1 ? REASON.deviceHostnameAmbiguous : REASON.deviceHostnameUnknown, src.hostname!.trim()));
   }
-  if (src.ip && src.ip.trim() !== '') {
-    const ip = normaliseIp(src.ip);
-    const held = choose(view, view.deviceIdsByIp(ip), t, person, (d) => d.ip_addresses.some((a) => normaliseIp(a) === ip));
+  const ip = src.ip === null ? '' : normaliseIp(src.ip);
+  if (ip !== '') {
+    const fresh = (d: DeviceVersion) => t - d.valid_from <= IP_OBSERVATION_MAX_AGE_MS;
+    const held = choose(view, view.deviceIdsByIp(ip), t, person, (d) => d.ip_addresses.some((a) => normaliseIp(a) === ip), fresh);
     if (held.device) {
-      const confidence = (held.assigned ? CONFIDENCE.device.ipAssignedToPerson : CONFIDENCE.device.ipSoleHolder) * held.factor;
-      return done(held.device, DEVICE_METHOD.ipObservation, confidence);
+      let confidence = (held.assigned ? CONFIDENCE.device.ipAssignedToPerson : CONFIDENCE.device.ipSoleHolder) * held.factor;
+      if (!fresh(held.device)) {
+        confidence *= CONFIDENCE.device.ipStaleFactor;
+        const days = Math.floor((t - held.device.valid_from) / DAY_MS);
+        reasons.push(reason(REASON.deviceIpStale, `${ip} on ${held.device.device_id} observed ${days} days before the event`));
+      }
+      return done(held.device, DEVICE_METHOD.ipObservation, confidence, held.assigned);
     }
     reasons.push(held.candidates > 1 ? reason(REASON.deviceIpAmbiguous, `${ip} held by ${held.candidates} devices`) : reason(REASON.deviceIpUnknown, ip));
   }
-  if (!src.device_id && serial === null && !src.hostname && !src.ip) reasons.push(REASON.deviceNoHint);
+  if (deviceId === null && serial === null && hostnames.length === 0 && ip === '') reasons.push(REASON.deviceNoHint);
   return { device: undefined, method: DEVICE_METHOD.unresolved, confidence: 0, reasons };
 }
 
-/** The assignee as a person id at the event's time: the device's own, else its assignee email's directory person. */
+/**
+ * The assignee as a person id at the event's time: the device's own, else the
+ * directory person its assignee email named when this assignment was recorded
+ * (a leaver whose record kept a reused address must not win over the person it
+ * was reused for, nor the reverse; a person renamed since is still its holder).
+ */
 export function assigneeOf(view: IdentityView, device: DeviceVersion, t: number): string | null {
   if (device.assigned_person_id !== null) return device.assigned_person_id;
-  if (device.assigned_email === null) return null;
-  // The email names whoever held it when this assignment was recorded: a leaver whose
-  // record kept the address must not win over the person it was reused for, nor the reverse.
-  return holderBetween(view, 'email', device.assigned_email, Math.min(device.valid_from, t), t)?.id ?? null;
+  return addressPersonId(view, device.assigned_email, Math.min(device.valid_from, t), t);
 }
 
-function assignedTo(device: DeviceVersion, person: PersonVersion): boolean {
-  if (device.assigned_person_id !== null && device.assigned_person_id === person.person_id) return true;
-  return device.assigned_email !== null && person.email !== null && normaliseEmail(device.assigned_email) === normaliseEmail(person.email);
+/** Whether the device was the person's at t: by the assignee of the time, not by today's owner of its assignee email. */
+function assignedTo(view: IdentityView, device: DeviceVersion, person: PersonVersion, t: number): boolean {
+  if (device.assigned_person_id !== null) return device.assigned_person_id === person.person_id;
+  const email = nonBlank(device.assigned_email);
+  if (email === null) return false;
+  if (person.record_kind === 'directory') {
+    // Cheap tests first (on a shared IP many devices are checked). The person carries
+    // the address now and no other directory person ever did: theirs. Never carried
+    // by them: not theirs. Otherwise (reused, renamed) ask who it named for this assignment.
+    const emailIds = view.personIdsByAlias('email', email);
+    const primary = person.email !== null && normaliseEmail(person.email) === normaliseEmail(email);
+    if (primary && emailIds.every((id) => id === person.person_id || !isDirectory(view, id))) return true;
+    if (!emailIds.includes(person.person_id) && !view.personIdsByAlias('upn', email).includes(person.person_id)) return false;
+    return assigneeOf(view, device, t) === person.person_id;
+  }
+  // A platform account (no directory person): its own address is all there is to compare.
+  return person.email !== null && normaliseEmail(device.assigned_email!) === normaliseEmail(person.email);
+}
+
+function isDirectory(view: IdentityView, personId: string): boolean {
+  return view.personHistory(personId)[0]?.record_kind === 'directory';
+}
+
+interface Choice {
+  device: DeviceVersion | undefined;
+  candidates: number;
+  assigned: boolean;
+  factor: number;
 }
 
 /**
  * Among the devices carrying a key at t: the one assigned to the person;
- * else the only one; several without a tie-breaker resolve to none.
+ * else the only one; several without a tie-breaker resolve to none. Where
+ * observations age (IPs), fresh ones are preferred over stale ones, so an
+ * address a device stopped reporting does not make a current one ambiguous.
  */
 function choose(
-  view: IdentityView, ids: readonly string[], t: number, person: PersonVersion | undefined, carries: (d: DeviceVersion) => boolean,
-): { device: DeviceVersion | undefined; candidates: number; assigned: boolean; factor: number } {
+  view: IdentityView, ids: readonly string[], t: number, person: PersonVersion | undefined,
+  carries: (d: DeviceVersion) => boolean, fresh: (d: DeviceVersion) => boolean = () => true,
+): Choice {
   const holders: DeviceVersion[] = [];
   for (const id of ids) {
     const d = view.device(id, t);
@@ -82,12 +123,19 @@ function choose(
   }
   if (holders.length === 0) return { device: undefined, candidates: 0, assigned: false, factor: 1 };
   if (person) {
-    const mine = holders.filter((d) => assignedTo(d, person));
+    const mine = preferFresh(holders.filter((d) => assignedTo(view, d, person, t)), fresh);
     if (mine.length === 1) return { device: mine[0], candidates: holders.length, assigned: true, factor: 1 };
     if (mine.length > 1) return { device: newest(mine), candidates: holders.length, assigned: true, factor: CONFIDENCE.device.ambiguousFactor };
   }
-  if (holders.length === 1) return { device: holders[0], candidates: 1, assigned: false, factor: 1 };
-  return { device: undefined, candidates: holders.length, assigned: false, factor: 1 };
+  const pool = preferFresh(holders, fresh);
+  if (pool.length === 1) return { device: pool[0], candidates: 1, assigned: false, factor: 1 };
+  return { device: undefined, candidates: pool.length, assigned: false, factor: 1 };
+}
+
+function preferFresh(devices: DeviceVersion[], fresh: (d: DeviceVersion) => boolean): DeviceVersion[] {
+  if (devices.length < 2) return devices;
+  const current = devices.filter(fresh);
+  return current.length > 0 ? current : devices;
 }
 
 function newest(devices: readonly DeviceVersion[]): DeviceVersion {

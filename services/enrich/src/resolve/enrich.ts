@@ -7,15 +7,15 @@
 // confidence and, when it fails or doubts, why.
 import type { AccessEvent, ChainLink, DeviceAtTime, DeviceVersion, EnrichedAccessEvent, PersonAtTime, PersonVersion } from '#schemas';
 import type { IdentityView } from '../store/identity-store.ts';
-import { qualifyPlatformUserId } from '../store/normalise.ts';
+import { nonBlank, qualifyPlatformUserId } from '../store/normalise.ts';
 import { chainConfidence, personLink, resolveNhiChain } from './chain.ts';
 import { resolveConnector } from './connector.ts';
 import { assigneeOf, resolveDevice } from './device.ts';
-import { lifecycleOf, resolvePersonRef, type PersonMatch } from './person.ts';
-import { CONFIDENCE, PERSON_METHOD, REASON } from './policy.ts';
+import { addressHolderAt, carriesAddress, lifecycleOf, resolvePersonRef, type PersonMatch } from './person.ts';
+import { CONFIDENCE, PERSON_METHOD, REASON, quote, reason } from './policy.ts';
 
 /** Version of the enrichment logic, stamped on every output. */
-export const ENRICH_VERSION = 'enrich/1.0';
+export const ENRICH_VERSION = 'enrich/1.1';
 
 export interface Resolution {
   person: PersonVersion | undefined;
@@ -51,23 +51,33 @@ export function resolveEvent(event: AccessEvent, view: IdentityView): Resolution
     unknownRefs.push(...r.unknownRefs);
   };
 
-  const puid = actor.platform_user_id ? qualifyPlatformUserId(platform, actor.platform_user_id) : null;
-  const direct = puid || actor.email ? resolvePersonRef(view, { platformUserId: puid, email: actor.email }, t) : undefined;
+  // Blank identifiers (empty strings, whitespace) name nobody: treated as absent.
+  const puid = qualifyPlatformUserId(platform, actor.platform_user_id);
+  const email = nonBlank(actor.email);
+  const apiKeyId = nonBlank(actor.api_key_id);
+  const serviceAccountId = nonBlank(actor.service_account_id);
+  const direct = puid || email ? resolvePersonRef(view, { platformUserId: puid, email }, t) : undefined;
   if (direct) collect(direct);
+  const byAccount = direct?.match?.via === 'directory_alias' || direct?.match?.via === 'account_email' ? direct.match : undefined;
+  if (byAccount && email && !carriesAddress(byAccount.version, email)) {
+    // The account decides; an email on the event that is someone else's says the link moved (or was taken over).
+    const holder = addressHolderAt(view, email, t);
+    if (holder !== undefined && holder !== byAccount.version.person_id) {
+      reasons.push(reason(REASON.actorEmailNamesAnotherPerson, `${quote(email.trim())} held by ${holder}`));
+    }
+  }
 
-  const chain = actor.api_key_id || actor.service_account_id
-    ? resolveNhiChain(view, { platform, apiKeyId: actor.api_key_id, serviceAccountId: actor.service_account_id }, t)
-    : undefined;
+  const chain = apiKeyId || serviceAccountId ? resolveNhiChain(view, { platform, apiKeyId, serviceAccountId }, t) : undefined;
   if (chain) collect(chain);
 
-  const clientId = event.connector?.client_id ?? actor.oauth_client_id;
+  const clientId = nonBlank(event.connector?.client_id ?? null) ?? nonBlank(actor.oauth_client_id);
   const connector = clientId
     ? resolveConnector(view, {
         provider: event.connector?.provider ?? platform,
         clientId,
         actor: direct?.match,
         actorPlatformUserId: puid,
-        actorEmail: actor.email,
+        actorEmail: email,
       }, t)
     : undefined;
   if (connector) collect(connector);
@@ -108,7 +118,7 @@ export function resolveEvent(event: AccessEvent, view: IdentityView): Resolution
     if (connector.grantor) nhiChain.push(personLink(connector.grantor.version));
   }
 
-  if (!puid && !actor.email && !actor.api_key_id && !actor.service_account_id && !clientId) reasons.push(REASON.noActorIdentifiers);
+  if (!puid && !email && !apiKeyId && !serviceAccountId && !clientId) reasons.push(REASON.noActorIdentifiers);
 
   const device = resolveDevice(view, event.src, t, match?.version);
   reasons.push(...device.reasons);

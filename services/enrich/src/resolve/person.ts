@@ -2,12 +2,14 @@
 // time. A reference means whoever carried it when it was made (the anchor:
 // when an account claimed its email, when a key's owner was recorded), or took
 // it first after that, up to the event's time; so a reused email or a rename
-// cannot move a key or an account to whoever holds that email today. The
-// person's fields are always those of the version valid at the event's time.
+// cannot move a key or an account to whoever holds that email today. When
+// nobody held an address then, whoever held it last before is named, with
+// less confidence and a reason (a rename the platform has not caught up with).
+// The person's fields are always those of the version valid at the event's time.
 import type { PersonVersion } from '#schemas';
 import type { IdentityView } from '../store/identity-store.ts';
-import { normaliseAlias } from '../store/normalise.ts';
-import { CONFIDENCE, REASON, reason } from './policy.ts';
+import { nonBlank, normaliseAlias } from '../store/normalise.ts';
+import { CONFIDENCE, REASON, quote, reason } from './policy.ts';
 
 export type PersonVia = 'directory_alias' | 'account_email' | 'email' | 'platform_account';
 
@@ -41,35 +43,55 @@ export function lifecycleOf(v: PersonVersion): string {
   return !v.active && state === 'active' ? 'inactive' : state;
 }
 
+/** Why an NHI or grant whose owner was no longer active at the event is orphaned (reference section 7), if it is. */
+export function ownerInactive(nhiId: string, owner: PersonMatch): string | undefined {
+  if (owner.via === 'platform_account' || isActive(owner.version)) return undefined;
+  return reason(REASON.nhiOwnerInactive, `${nhiId} owner ${owner.version.person_id} is ${lifecycleOf(owner.version)}`);
+}
+
 export function resolvePersonRef(view: IdentityView, ref: PersonRef, t: number, anchor = t): Lookup<PersonMatch> {
   const reasons: string[] = [];
   const unknownRefs: string[] = [];
   const from = Math.min(anchor, t);
-  const puid = ref.platformUserId;
+  const puid = nonBlank(ref.platformUserId);
+  const email = nonBlank(ref.email);
+  const accounts = puid ? distinct([view.person(puid, from), view.person(puid, t)]) : [];
 
   if (puid) {
     const held = holderBetween(view, 'platform_user_id', puid, from, t);
     if (held) return found(view, held, t, 'directory_alias', CONFIDENCE.directoryAlias, reasons, unknownRefs);
-    for (const account of distinct([view.person(puid, from), view.person(puid, t)])) {
+    for (const account of accounts) {
       if (account.record_kind === 'directory') {
-        return found(view, { id: puid, candidates: 1 }, t, 'directory_alias', CONFIDENCE.directoryAlias, reasons, unknownRefs);
+        return found(view, { id: puid }, t, 'directory_alias', CONFIDENCE.directoryAlias, reasons, unknownRefs);
       }
-      if (!account.email) continue;
-      // The email links the account to whoever held it when the account claimed it.
-      const claimed = runStart(view.personHistory(puid), account, (a, b) => sameEmail(a.email, b.email));
-      const byEmail = holderBetween(view, 'email', account.email, Math.min(claimed, t), t);
+      const claim = accountClaim(view, puid, account, t);
+      const byEmail = claim && addressHolder(view, claim.email, claim.from, t);
       if (byEmail) return found(view, byEmail, t, 'account_email', CONFIDENCE.accountEmail, reasons, unknownRefs);
     }
   }
 
-  if (ref.email) {
-    const held = holderBetween(view, 'email', ref.email, from, t);
+  if (email) {
+    const held = addressHolder(view, email, from, t);
     if (held) return found(view, held, t, 'email', CONFIDENCE.email, reasons, unknownRefs);
-    if (view.personIdsByAlias('email', ref.email).length === 0) {
-      unknownRefs.push(`email:${normaliseAlias('email', ref.email)}`);
-      reasons.push(reason(REASON.emailUnknown, ref.email));
+  }
+
+  // Nobody held the address from the reference on. Its last holder before is
+  // the best lead: renamed people keep their old address on the platforms for
+  // a while, and a leaver's record may drop it. Were the address reused, its
+  // new holder would have matched above; exact matches always come first.
+  for (const account of accounts) {
+    const claim = accountClaim(view, puid!, account, t);
+    const former = claim && formerHolder(view, claim.email, claim.from);
+    if (former) return formerMatch(view, former, t, 'account_email', reasons, unknownRefs);
+  }
+  if (email) {
+    const former = formerHolder(view, email, from);
+    if (former) return formerMatch(view, former, t, 'email', reasons, unknownRefs);
+    if (!knownAddress(view, email)) {
+      unknownRefs.push(`email:${normaliseAlias('email', email)}`);
+      reasons.push(reason(REASON.emailUnknown, email.trim()));
     } else {
-      reasons.push(reason(REASON.emailNotHeldAtEventTime, ref.email));
+      reasons.push(reason(REASON.emailNotHeldAtEventTime, email.trim()));
     }
   }
 
@@ -89,64 +111,232 @@ export function resolvePersonRef(view: IdentityView, ref: PersonRef, t: number, 
   return { match: undefined, reasons, unknownRefs };
 }
 
+/** The directory person an address named at `t` (its holder then), for cross-checks; no fallback to former holders. */
+export function addressHolderAt(view: IdentityView, address: string, t: number): string | undefined {
+  return addressHolder(view, address, t, t)?.id;
+}
+
+/**
+ * The directory person an address names for a reference made at `from` and
+ * read at `t`: its holder in between, else its last holder before. For
+ * references carried without a confidence of their own (a device's assignee).
+ */
+export function addressPersonId(view: IdentityView, address: string | null, from: number, t: number): string | null {
+  if (nonBlank(address) === null) return null;
+  return addressHolder(view, address!, from, t)?.id ?? formerHolder(view, address!, from)?.id ?? null;
+}
+
+/** Whether the version carries the address as its email, an email alias or its UPN. */
+export function carriesAddress(v: PersonVersion, address: string): boolean {
+  return ADDRESS_KINDS.some((kind) => holdsAlias(v, kind, normaliseAlias(kind, address)));
+}
+
 function found(
   view: IdentityView, held: Holder, t: number, via: PersonVia, confidence: number, reasons: string[], unknownRefs: string[],
 ): Lookup<PersonMatch> {
   const version = view.person(held.id, t)!;
-  if (held.candidates > 1) {
-    reasons.push(reason(REASON.ambiguousPerson, `${held.candidates} people matched; chose ${held.id}`));
+  if (held.tie) {
+    reasons.push(reason(REASON.ambiguousPerson, describeTie(held.id, held.tie)));
     confidence *= CONFIDENCE.ambiguousFactor;
   }
   return { match: { version, via, confidence }, reasons, unknownRefs };
 }
 
+function formerMatch(view: IdentityView, former: Former, t: number, via: PersonVia, reasons: string[], unknownRefs: string[]): Lookup<PersonMatch> {
+  reasons.push(reason(REASON.emailFormerlyHeld, `${quote(former.value)} last held by ${former.id} until ${new Date(former.until).toISOString()}`));
+  return { match: { version: view.person(former.id, t)!, via, confidence: CONFIDENCE.formerEmail }, reasons, unknownRefs };
+}
+
+function describeTie(id: string, tie: Tie): string {
+  const shown = tie.ids.slice(0, 5).join(', ') + (tie.ids.length > 5 ? ', …' : '');
+  const who = tie.active ? 'active people' : 'people';
+  const since = tie.active ? `, its holder since ${new Date(tie.since).toISOString()}` : '';
+  return `${quote(tie.value)} held by ${tie.ids.length} ${who} (${shown}); chose ${id}${since}`;
+}
+
 interface Holder {
   id: string;
-  /** How many people tied for the match (same start, same rank). */
-  candidates: number;
+  /** Set when the match is ambiguous: everyone tied for it (the chosen one included, in id order), and the address. */
+  tie?: Tie;
+}
+
+interface Tie {
+  ids: readonly string[];
+  /** The alias as matched (normalised). */
+  value: string;
+  /** Whether the tied holders were active when the match was made. */
+  active: boolean;
+  /** Active: since when the chosen holder held the alias unbroken. */
+  since: number;
+}
+
+/** Address aliases in the order they are tried: a UPN is a sign-in name, often the address events carry. */
+const ADDRESS_KINDS = ['email', 'upn'] as const;
+
+function addressHolder(view: IdentityView, address: string, from: number, to: number): Holder | undefined {
+  for (const kind of ADDRESS_KINDS) {
+    const held = holderBetween(view, kind, address, from, to);
+    if (held) return held;
+  }
+  return undefined;
+}
+
+function knownAddress(view: IdentityView, address: string): boolean {
+  return ADDRESS_KINDS.some((kind) => view.personIdsByAlias(kind, address).length > 0);
+}
+
+/** When a platform account claimed its current email: its run of versions with that email. */
+function accountClaim(view: IdentityView, puid: string, account: PersonVersion, t: number): { email: string; from: number } | undefined {
+  const email = nonBlank(account.email);
+  if (email === null) return undefined;
+  const claimed = runStart(view.personHistory(puid), account, (a, b) => sameEmail(a.email, b.email));
+  return { email, from: Math.min(claimed, t) };
+}
+
+/** How a person held an alias within a window. */
+interface Claim {
+  id: string;
+  /** When, within the window, they first held it. */
+  start: number;
+  history: readonly PersonVersion[];
+  /** Index in history of the version they first held it with. */
+  at: number;
+  /** Settled only when claims compete (most aliases have one holder): see settle(). */
+  rank?: 0 | 1 | 2;
+  since?: number;
 }
 
 /**
  * The directory person who first carried the alias within [from, to]: the
- * reference was made at `from`, so whoever held the alias then (or took it
- * first afterwards, when the directory was imported later) is meant, not a
- * later holder of a reused email. At the same start, active people rank
- * before leavers, whose last version often keeps the email a joiner now
- * holds; among equals the most recent version wins and the match is
- * reported as ambiguous.
+ * reference was made at `from`, so whoever held it then (or took it first
+ * afterwards, when the directory was imported later) is meant, not a later
+ * holder of a reused email. At the same start:
+ * - active people rank before leavers, whose last version often keeps the
+ *   address a joiner now holds;
+ * - two active people holding one address is a collision (a duplicate import,
+ *   a hostile record): never picked silently. It is reported as ambiguous with
+ *   everyone involved, and the incumbent (holder the longest) is chosen: a
+ *   newcomer claiming a live address is the suspect record;
+ * - among leavers, the one who held it last while active is meant, and that is
+ *   not ambiguous (the others' records merely kept the address).
+ * Equal claims are ordered by id, so the answer never depends on arrival order.
  */
-export function holderBetween(view: IdentityView, kind: string, value: string, from: number, to: number): Holder | undefined {
+function holderBetween(view: IdentityView, kind: string, value: string, from: number, to: number): Holder | undefined {
   const wanted = normaliseAlias(kind, value);
-  let best: { v: PersonVersion; start: number; rank: number } | undefined;
-  let ties = 0;
-  for (const id of view.personIdsByAlias(kind, value)) {
-    const held = firstHeld(view.personHistory(id), kind, wanted, from, to);
-    if (!held) continue;
-    const rank = isActive(held.v) ? 1 : 0;
-    const better = !best || held.start < best.start || (held.start === best.start && rank > best.rank);
-    if (better) {
-      best = { ...held, rank };
-      ties = 1;
-    } else if (held.start === best!.start && rank === best!.rank) {
-      ties++;
-      if (held.v.valid_from > best!.v.valid_from || (held.v.valid_from === best!.v.valid_from && held.v.person_id < best!.v.person_id)) {
-        best = { ...held, rank };
-      }
+  if (wanted === '') return undefined;
+  let best: Claim | undefined;
+  let all: Claim[] | undefined;
+  for (const id of view.personIdsByAlias(kind, wanted)) {
+    const claim = claimOf(view.personHistory(id), kind, wanted, from, to);
+    if (!claim) continue;
+    if (best === undefined) {
+      best = claim;
+      continue;
     }
+    (all ??= [best]).push(claim);
+    if (precedes(claim, best, kind, wanted)) best = claim;
   }
-  return best ? { id: best.v.person_id, candidates: ties } : undefined;
+  if (best === undefined) return undefined;
+  if (!all) return { id: best.id };
+  const winner = best;
+  const ids = all.filter((c) => tiesWith(c, winner, kind, wanted)).map((c) => c.id).sort();
+  if (ids.length === 1) return { id: winner.id };
+  const { rank, since } = settle(winner, kind, wanted);
+  return { id: winner.id, tie: { ids, value: wanted, active: rank === 2, since } };
 }
 
-/** The first directory version whose validity overlaps [from, to] and carries the alias, and from when within the window. */
-function firstHeld(history: readonly PersonVersion[], kind: string, wanted: string, from: number, to: number) {
+function precedes(a: Claim, b: Claim, kind: string, wanted: string): boolean {
+  if (a.start !== b.start) return a.start < b.start;
+  const x = settle(a, kind, wanted);
+  const y = settle(b, kind, wanted);
+  if (x.rank !== y.rank) return x.rank > y.rank;
+  if (x.since !== y.since) return x.rank === 2 ? x.since < y.since : x.since > y.since;
+  return a.id < b.id;
+}
+
+function tiesWith(a: Claim, winner: Claim, kind: string, wanted: string): boolean {
+  if (a.start !== winner.start) return false;
+  const x = settle(a, kind, wanted);
+  const y = settle(winner, kind, wanted);
+  return x.rank === y.rank && (x.rank !== 1 || x.since === y.since);
+}
+
+/**
+ * Rank 2: active when the claim starts; since = start of their unbroken active
+ * run carrying the alias. Rank 1: a leaver who carried it while active before;
+ * since = when that ended. Rank 0: never an active holder.
+ */
+function settle(c: Claim, kind: string, wanted: string): { rank: 0 | 1 | 2; since: number } {
+  if (c.rank !== undefined && c.since !== undefined) return { rank: c.rank, since: c.since };
+  const { history, at } = c;
+  const carriedActively = (j: number) => j >= 0 && isActive(history[j]!) && holdsAlias(history[j]!, kind, wanted);
+  let rank: 0 | 1 | 2 = 0;
+  let since = history[at]!.valid_from;
+  if (isActive(history[at]!)) {
+    let j = at;
+    while (carriedActively(j - 1)) j--;
+    rank = 2;
+    since = history[j]!.valid_from;
+  } else {
+    for (let j = at - 1; j >= 0; j--) {
+      if (!carriedActively(j)) continue;
+      rank = 1;
+      since = history[j + 1]!.valid_from;
+      break;
+    }
+  }
+  c.rank = rank;
+  c.since = since;
+  return { rank, since };
+}
+
+/** The first directory version overlapping [from, to] that carries the alias, and from when within the window. */
+function claimOf(history: readonly PersonVersion[], kind: string, wanted: string, from: number, to: number): Claim | undefined {
   for (let i = 0; i < history.length; i++) {
     const v = history[i]!;
     if (v.valid_from > to) break;
     const next = history[i + 1];
     if (next !== undefined && next.valid_from <= from) continue;
-    if (v.record_kind === 'directory' && holdsAlias(v, kind, wanted)) return { v, start: Math.max(v.valid_from, from) };
+    if (v.record_kind === 'directory' && holdsAlias(v, kind, wanted)) {
+      return { id: v.person_id, start: Math.max(v.valid_from, from), history, at: i };
+    }
   }
   return undefined;
+}
+
+interface Former {
+  id: string;
+  value: string;
+  /** When they stopped carrying it. */
+  until: number;
+}
+
+/** The directory person who carried the address (as email or UPN) last before `before`, when nobody carries it then. */
+function formerHolder(view: IdentityView, address: string, before: number): Former | undefined {
+  let best: Former | undefined;
+  for (const kind of ADDRESS_KINDS) {
+    const wanted = normaliseAlias(kind, address);
+    if (wanted === '') return undefined;
+    for (const id of view.personIdsByAlias(kind, wanted)) {
+      const until = heldUntil(view.personHistory(id), kind, wanted, before);
+      if (until === undefined) continue;
+      if (!best || until > best.until || (until === best.until && id < best.id)) best = { id, value: wanted, until };
+    }
+  }
+  return best;
+}
+
+/** When the person stopped carrying the alias, if they carried it and stopped by `before`. */
+function heldUntil(history: readonly PersonVersion[], kind: string, wanted: string, before: number): number | undefined {
+  let until: number | undefined;
+  for (let i = 0; i < history.length; i++) {
+    const end = history[i + 1]?.valid_from;
+    // The version valid at `before` is not former: it either carries the alias (a holder) or ends the search.
+    if (end === undefined || end > before) break;
+    const v = history[i]!;
+    if (v.record_kind === 'directory' && holdsAlias(v, kind, wanted)) until = end;
+  }
+  return until;
 }
 
 function holdsAlias(v: PersonVersion, kind: string, normalised: string): boolean {

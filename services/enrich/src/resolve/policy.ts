@@ -28,12 +28,31 @@ export const CONFIDENCE = {
   directoryAlias: 0.95,
   accountEmail: 0.9,
   email: 0.9,
+  /**
+   * An address nobody held at the time, matched to whoever held it last (a
+   * rename the platform has not caught up with; a leaver whose record dropped
+   * it): the best lead there is, but only a lead. Above a bare platform
+   * account, which names no directory person at all.
+   */
+  formerEmail: 0.6,
   platformAccount: 0.5,
   perChainHop: 0.9,
   connectorGrant: 0.85,
   ambiguousFactor: 0.6,
-  device: { deviceId: 1, serial: 0.95, hostname: 0.7, ipAssignedToPerson: 0.8, ipSoleHolder: 0.6, ambiguousFactor: 0.6 },
+  device: { deviceId: 1, serial: 0.95, hostname: 0.7, ipAssignedToPerson: 0.8, ipSoleHolder: 0.6, ambiguousFactor: 0.6, ipStaleFactor: 0.5 },
 } as const;
+
+/**
+ * An IP observation (a device version listing the address) is evidence near
+ * the time it was made (reference A2.3/A4.3: match "as of seen_time", "near
+ * lastContactTime"): DHCP leases and home or NAT addresses change on the scale
+ * of days. Device inventories re-report a host at every check-in, so a version
+ * older than this means the device has not been seen with the address since:
+ * a fresh observation of the address on another device wins over it, and a
+ * match resting on it alone is discounted (ipStaleFactor) and says how old it
+ * is. A week spans a laptop left off over a weekend or a short holiday.
+ */
+export const IP_OBSERVATION_MAX_AGE_MS = 7 * 86_400_000;
 
 /** An owner chain stops here even without a person (reference: stop after 5 hops). */
 export const MAX_CHAIN_HOPS = 5;
@@ -45,6 +64,8 @@ export const REASON = {
   platformUserNotYetKnown: 'platform_user_not_known_at_event_time',
   emailUnknown: 'email_unknown',
   emailNotHeldAtEventTime: 'email_not_held_at_event_time',
+  emailFormerlyHeld: 'email_formerly_held',
+  actorEmailNamesAnotherPerson: 'actor_email_names_another_person',
   noDirectoryPerson: 'no_directory_person_for_platform_account',
   ambiguousPerson: 'ambiguous_person_match',
   apiKeyUnknown: 'api_key_unknown',
@@ -52,6 +73,8 @@ export const REASON = {
   nhiNotYetKnown: 'nhi_not_known_at_event_time',
   nhiParentUnknown: 'nhi_parent_unknown',
   nhiOwnerUnresolved: 'nhi_owner_unresolved',
+  /** The owner (or grantor) was no longer active at the event: the NHI is orphaned (reference section 7). */
+  nhiOwnerInactive: 'nhi_owner_inactive',
   projectHasNoOwner: 'project_has_no_owner',
   chainTooLong: 'nhi_chain_too_long',
   chainCycle: 'nhi_chain_cycle',
@@ -64,10 +87,13 @@ export const REASON = {
   deviceNoHint: 'device_no_hint',
   deviceIdUnknown: 'device_id_unknown',
   deviceSerialUnknown: 'device_serial_unknown',
+  /** Several device records carry the serial (a re-enrolment under a new id, two MDMs) and none is the person's. */
+  deviceSerialAmbiguous: 'device_serial_ambiguous',
   deviceHostnameUnknown: 'device_hostname_unknown',
   deviceHostnameAmbiguous: 'device_hostname_ambiguous',
   deviceIpUnknown: 'device_ip_unknown',
   deviceIpAmbiguous: 'device_ip_ambiguous',
+  deviceIpStale: 'device_ip_observation_stale',
   deviceAssignedToAnotherPerson: 'device_assigned_to_another_person',
   deviceRetired: 'device_retired_at_event_time',
   waitTimeout: 'identity_wait_timeout',
@@ -78,6 +104,15 @@ export const REASON = {
   reattributed: 'reattributed_after_late_identity',
 } as const;
 
+/** Details quote identifiers from the records and events, which may be hostile: a reason stays short. */
+const MAX_DETAIL_CHARS = 240;
+
 export function reason(code: string, detail?: string): string {
-  return detail === undefined ? code : `${code}: ${detail}`;
+  if (detail === undefined) return code;
+  return `${code}: ${detail.length > MAX_DETAIL_CHARS ? `${detail.slice(0, MAX_DETAIL_CHARS - 1)}…` : detail}`;
+}
+
+/** A value quoted inside a longer detail, cut so the rest of the detail survives. */
+export function quote(value: string, max = 120): string {
+  return value.length > max ? `${value.slice(0, max - 1)}…` : value;
 }

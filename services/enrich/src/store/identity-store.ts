@@ -6,7 +6,7 @@ import { tetherError } from '#errors';
 import type { ConnectorVersion, DeviceVersion, NonHumanIdentityVersion, PersonVersion } from '#schemas';
 import { AliasIndex, IdIndex } from './id-index.ts';
 import { Interner, compactConnector, compactDevice, compactNhi, compactPerson } from './compact.ts';
-import { hostnameKeys, normaliseAlias, normaliseIp, normaliseSerial } from './normalise.ts';
+import { hostnameKeys, nonBlank, normaliseAlias, normaliseIp, normaliseSerial } from './normalise.ts';
 import { VersionedTable, type PutOutcome } from './versioned-table.ts';
 
 export type IdentityRole = 'identityUsers' | 'identityDevices' | 'identityNhi' | 'identityConnectors';
@@ -28,7 +28,7 @@ export type ApplyOutcome = PutOutcome | 'removed' | 'absent';
 export interface IdentityView {
   person(id: string, t: number): PersonVersion | undefined;
   personHistory(id: string): readonly PersonVersion[];
-  /** Directory people and platform accounts that ever carried the alias (kind email also covers the email field). */
+  /** Directory people and platform accounts that ever carried the alias (kind email also covers the email field); none for a blank value. */
   personIdsByAlias(kind: string, value: string): readonly string[];
   nhi(id: string, t: number): NonHumanIdentityVersion | undefined;
   nhiHistory(id: string): readonly NonHumanIdentityVersion[];
@@ -51,14 +51,32 @@ export interface IdentityCounts {
 }
 
 const SEP = '\u0000';
+const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * valid_from must be epoch milliseconds between 1970 and 2200. Identity
+ * versions date from the sources' change times, so anything outside is a unit
+ * or sign error (microseconds land in the year 55,000; -1 is a missing date)
+ * that would either never hold or hold for ever: refused to the DLQ, where it
+ * is visible, rather than kept where it silently changes nothing or everything.
+ * Future dates inside the range are real (a pre-hire, a scheduled change).
+ */
+export const VALID_FROM_MAX = Date.UTC(2200, 0, 1);
 
 export function personAliasKeys(v: PersonVersion): string[] {
   const keys: string[] = [];
-  if (v.email) keys.push(AliasIndex.key('email', normaliseAlias('email', v.email)));
-  for (const alias of v.aliases) {
-    if (alias.value.trim() !== '') keys.push(AliasIndex.key(alias.kind, normaliseAlias(alias.kind, alias.value)));
-  }
+  const add = (kind: string, value: string | null) => {
+    const normalised = value === null ? '' : normaliseAlias(kind, value);
+    if (normalised !== '') keys.push(AliasIndex.key(kind, normalised));
+  };
+  add('email', v.email);
+  for (const alias of v.aliases) add(alias.kind, alias.value);
   return keys;
+}
+
+/** '<platform>\0<id>' for the NHI and connector indexes; none for a blank id. */
+function platformKey(platform: string, id: string): string[] {
+  return nonBlank(id) === null ? [] : [`${platform.toLowerCase()}${SEP}${id}`];
 }
 
 export class IdentityStore implements IdentityView {
@@ -74,16 +92,16 @@ export class IdentityStore implements IdentityView {
     indexers: [{ index: this.#personAliases, keys: personAliasKeys }],
   });
   readonly #nhi = new VersionedTable<NonHumanIdentityVersion>({
-    indexers: [{ index: this.#nhiByPlatformId, keys: (v) => [`${v.platform.toLowerCase()}${SEP}${v.platform_id}`] }],
+    indexers: [{ index: this.#nhiByPlatformId, keys: (v) => platformKey(v.platform, v.platform_id) }],
   });
   readonly #connectors = new VersionedTable<ConnectorVersion>({
-    indexers: [{ index: this.#connectorsByClient, keys: (v) => [`${v.provider.toLowerCase()}${SEP}${v.client_id}`] }],
+    indexers: [{ index: this.#connectorsByClient, keys: (v) => platformKey(v.provider, v.client_id) }],
   });
   readonly #devices = new VersionedTable<DeviceVersion>({
     indexers: [
       { index: this.#devicesBySerial, keys: (v) => { const s = normaliseSerial(v.serial); return s === null ? [] : [s]; } },
       { index: this.#devicesByHostname, keys: (v) => hostnameKeys(v.hostname) },
-      { index: this.#devicesByIp, keys: (v) => v.ip_addresses.map(normaliseIp) },
+      { index: this.#devicesByIp, keys: (v) => v.ip_addresses.map(normaliseIp).filter((ip) => ip !== '') },
     ],
   });
 
@@ -123,6 +141,9 @@ export class IdentityStore implements IdentityView {
     const id = entityId(role, value);
     if (id.trim() === '') throw invalid(role, 'the entity id is empty');
     if (!Number.isSafeInteger(value.valid_from)) throw invalid(role, `valid_from ${value.valid_from} is not an epoch-ms integer`);
+    if (value.valid_from < 0 || value.valid_from > VALID_FROM_MAX) {
+      throw invalid(role, `valid_from ${value.valid_from} is outside 1970..2200 in epoch ms (a unit or sign error?)`);
+    }
     if (key !== null && key !== `${id}@${value.valid_from}`) {
       throw invalid(role, `key ${JSON.stringify(key)} is not '${id}@${value.valid_from}'`);
     }
@@ -148,13 +169,16 @@ export class IdentityStore implements IdentityView {
 
   person(id: string, t: number) { return this.#people.asOf(id, t); }
   personHistory(id: string) { return this.#people.history(id); }
-  personIdsByAlias(kind: string, value: string) { return this.#personAliases.get(kind, normaliseAlias(kind, value)); }
+  personIdsByAlias(kind: string, value: string) {
+    const normalised = normaliseAlias(kind, value);
+    return normalised === '' ? NONE : this.#personAliases.get(kind, normalised);
+  }
   nhi(id: string, t: number) { return this.#nhi.asOf(id, t); }
   nhiHistory(id: string) { return this.#nhi.history(id); }
-  nhiIdsByPlatformId(platform: string, platformId: string) { return this.#nhiByPlatformId.get(`${platform.toLowerCase()}${SEP}${platformId}`); }
+  nhiIdsByPlatformId(platform: string, platformId: string) { return nonBlank(platformId) === null ? NONE : this.#nhiByPlatformId.get(`${platform.toLowerCase()}${SEP}${platformId}`); }
   connector(id: string, t: number) { return this.#connectors.asOf(id, t); }
   connectorHistory(id: string) { return this.#connectors.history(id); }
-  connectorIdsByClient(provider: string, clientId: string) { return this.#connectorsByClient.get(`${provider.toLowerCase()}${SEP}${clientId}`); }
+  connectorIdsByClient(provider: string, clientId: string) { return nonBlank(clientId) === null ? NONE : this.#connectorsByClient.get(`${provider.toLowerCase()}${SEP}${clientId}`); }
   device(id: string, t: number) { return this.#devices.asOf(id, t); }
   deviceIdsBySerial(serial: string) { const s = normaliseSerial(serial); return s === null ? [] : this.#devicesBySerial.get(s); }
   /** Devices that carried the hostname, else (for a fully qualified hint) its short form. */
@@ -165,7 +189,7 @@ export class IdentityStore implements IdentityView {
     }
     return [];
   }
-  deviceIdsByIp(ip: string) { return this.#devicesByIp.get(normaliseIp(ip)); }
+  deviceIdsByIp(ip: string) { const key = normaliseIp(ip); return key === '' ? NONE : this.#devicesByIp.get(key); }
 }
 
 function entityId(role: IdentityRole, value: IdentityRecords[IdentityRole]): string {

@@ -65,8 +65,9 @@ describe('enrich: devices as of the event time', () => {
   });
 
   it('prefers the person\'s own device among several on one IP, and will not guess without a person', () => {
-    const natA = device('dev-A', 1000, { assigned_person_id: '00uDana', ip_addresses: ['203.0.113.9'] });
-    const natB = device('dev-B', 1000, { assigned_email: 'LEE@example.com', ip_addresses: ['203.0.113.9'] });
+    // Both seen behind the office NAT the day before (an observation weeks old would be discounted).
+    const natA = device('dev-A', at('2025-01-31T00:00:00Z'), { assigned_person_id: '00uDana', ip_addresses: ['203.0.113.9'] });
+    const natB = device('dev-B', at('2025-01-31T00:00:00Z'), { assigned_email: 'LEE@example.com', ip_addresses: ['203.0.113.9'] });
     const s = storeWith(natA, natB, dana, lee);
     const leeEvent = enrich(cursorAuditEvent({ id: 'd-6', time: at('2025-02-01T00:00:00Z'), email: 'lee@example.com', ip: '203.0.113.9' }), s, NOW);
     expect(leeEvent.device).toMatchObject({ device_id: 'dev-B', assigned_person_id: '00uLee' });
