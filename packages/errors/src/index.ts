@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'TETHER_ABORTED',
   'TETHER_IDENTITY_INVALID',
   'TETHER_RECORD_TOO_LARGE',
+  'TETHER_DUPLICATE_CONFLICT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -20,6 +20,8 @@ export type {
 } from './inventory.ts';
 export { readJsonRecords, readJsonDocument, splitJsonArray, serialiseElement } from './json-records.ts';
 export type { FileRecord } from './json-records.ts';
+export { stringifyJson } from './json-text.ts';
+export type { StringifyOptions } from './json-text.ts';
 export { createFeedStatus } from './feed-status.ts';
 export type { FeedStatus } from './feed-status.ts';
 export { createScrubber, scrubbingDestination } from './secrets.ts';

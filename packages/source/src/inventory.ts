@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { TetherError } from '#errors';
 import type { Logger } from '#log';
 import type { DeadLetterStage } from '#service';
-import type { OutRecord, PageSink, ProcessedItem } from './page-sink.ts';
+import type { ItemResult, OutRecord, PageSink, ProcessedItem } from './page-sink.ts';
 import { throwIfAborted } from './retry.ts';
 
 export interface InventoryEntity<S> {
@@ -169,17 +169,28 @@ export async function runInventorySnapshot<S>(
         continue;
       }
       const records: OutRecord[] = [];
+      let failure: ItemResult | undefined;
       for (const entity of processed.entities) {
+        if (seen.has(entity.id)) {
+          // Listed twice in one snapshot (paging overlap, a hostile listing): the same content is nothing new;
+          // different content would make two versions now and flip between them on every later snapshot.
+          if (entities[entity.id]?.fp !== fingerprint(entity.tracked)) failure = conflict(entity.id);
+          continue;
+        }
         seen.add(entity.id);
         totals.seen++;
         const diff = diffEntity(entity, entities[entity.id], observedAt, baseline, feed.announcedAt, raw);
         if (!diff) continue;
         entities[entity.id] = diff.state;
-        records.push(...feed.emit(diff.change));
+        const emitted = guardedEmit(feed, diff.change);
+        if (!emitted.ok) failure = emitted;
+        else records.push(...emitted.records);
         totals.changes++;
         changed = true;
       }
-      items.push({ raw, result: { ok: true, records } });
+      // The entities that did map still count (and are remembered); the element is dead-lettered for the rest.
+      if (failure && records.length > 0) items.push({ raw, result: { ok: true, records } });
+      items.push({ raw, result: failure ?? { ok: true, records } });
     }
     // Unchanged pages need no checkpoint: re-listing them after a restart emits nothing.
     const result = await options.sink.commit({
@@ -192,19 +203,37 @@ export async function runInventorySnapshot<S>(
   }
 
   const goneRecords: OutRecord[] = [];
+  const goneFailures: ProcessedItem[] = [];
   for (const [id, state] of Object.entries(entities)) {
     if (seen.has(id) || state.gone) continue;
     const validFrom = Math.max(observedAt, state.validFrom + 1);
-    goneRecords.push(
-      ...feed.emit({ kind: 'gone', id, previous: state.content, current: state.content, validFrom, observedAt, baseline, raw: null }),
-    );
+    const emitted = guardedEmit(feed, { kind: 'gone', id, previous: state.content, current: state.content, validFrom, observedAt, baseline, raw: null });
+    if (emitted.ok) goneRecords.push(...emitted.records);
+    else goneFailures.push({ raw: Buffer.from(JSON.stringify({ id, content: state.content })), result: emitted });
     entities[id] = { fp: GONE_FINGERPRINT, validFrom, content: state.content, gone: true };
     totals.changes++;
   }
-  const result = await options.sink.commit({ source: feed.source, items: [], derived: goneRecords, checkpoint: { id: options.checkpointId, cursor: save(null) } });
+  const result = await options.sink.commit({ source: feed.source, items: goneFailures, derived: goneRecords, checkpoint: { id: options.checkpointId, cursor: save(null) } });
   totals.sent += result.sent;
   options.log.debug({ source: feed.source, ...totals }, 'inventory snapshot taken');
   return { cursor: { observedAt: null, entities }, ...totals };
+}
+
+/** An emitter that throws (a bug) dead-letters the element whose change it was given; the snapshot goes on. */
+function guardedEmit<T>(feed: InventoryFeed<T>, change: EntityChange<T>): { ok: true; records: readonly OutRecord[] } | Extract<ItemResult, { ok: false }> {
+  try {
+    return { ok: true, records: feed.emit(change) };
+  } catch (err) {
+    return { ok: false, stage: 'normalising', error: new TetherError('TETHER_NORMALISE_INVALID', `inventory emitter threw: ${(err as Error)?.message ?? String(err)}`, { cause: err }) };
+  }
+}
+
+function conflict(id: string): Extract<ItemResult, { ok: false }> {
+  return {
+    ok: false,
+    stage: 'normalising',
+    error: new TetherError('TETHER_DUPLICATE_CONFLICT', `${id} is listed twice in one snapshot with different content; the first listing was kept`, { context: { id } }),
+  };
 }
 
 /** A mapper that throws (a bug, or an element it cannot walk) dead-letters that element; the snapshot goes on. */

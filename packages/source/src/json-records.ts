@@ -1,12 +1,13 @@
 // Exported files: JSONL (one record a line, streamed) or JSON (an array, an
 // API page envelope, or one object). Each record keeps its original bytes:
-// the exact line for JSONL, the exact array element for a JSON array; for
-// an envelope the element re-serialised (its bytes cannot be cut out without
-// a full parser). A line that is not JSON is a parse failure, not a stop.
+// the exact line for JSONL, the exact array element for a JSON array (both
+// cut from the bytes, so text that is not valid UTF-8 survives as written);
+// for an envelope the element re-serialised (its bytes cannot be cut out
+// without a full parser). A line that is not JSON is a parse failure, not a stop.
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { tetherError, type TetherError } from '#errors';
+import { stringifyJson } from './json-text.ts';
 
 export type FileRecord = { raw: Buffer; value: unknown; error?: undefined } | { raw: Buffer; value?: undefined; error: TetherError };
 
@@ -19,20 +20,48 @@ export async function* readJsonRecords(path: string, options: { batchSize: numbe
 }
 
 async function* readJsonLines(path: string, options: { batchSize: number; signal?: AbortSignal }): AsyncGenerator<FileRecord[]> {
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
   let batch: FileRecord[] = [];
   let number = 0;
-  for await (const line of lines) {
+  for await (const line of byteLines(path, options.signal)) {
     number++;
-    if (options.signal?.aborted) break;
-    if (line.trim() === '') continue;
-    batch.push(parseOne(Buffer.from(line, 'utf8'), `line ${number}`));
+    if (isBlank(line)) continue;
+    batch.push(parseOne(line, `line ${number}`));
     if (batch.length >= options.batchSize) {
       yield batch;
       batch = [];
     }
   }
   if (batch.length > 0) yield batch;
+}
+
+/** The file's lines as bytes (LF or CRLF), undecoded: a line's raw is exactly what the file holds. */
+async function* byteLines(path: string, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    if (signal?.aborted) return;
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+      pending.push(chunk.subarray(start, nl));
+      yield withoutCr(Buffer.concat(pending));
+      pending = [];
+      start = nl + 1;
+    }
+    if (start < chunk.length) pending.push(chunk.subarray(start));
+  }
+  if (pending.length > 0) yield withoutCr(Buffer.concat(pending));
+}
+
+function withoutCr(line: Buffer): Buffer {
+  return line.length > 0 && line[line.length - 1] === 0x0d ? line.subarray(0, -1) : line;
+}
+
+/** JSON's whitespace: space, tab, LF, CR. */
+function isJsonSpace(code: number | undefined): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+}
+
+function isBlank(line: Buffer): boolean {
+  return line.every((b) => isJsonSpace(b));
 }
 
 /** Splits one JSON document into records with their bytes. */
@@ -45,13 +74,14 @@ export function readJsonDocument(bytes: Buffer): FileRecord[] {
     return [{ raw: bytes, error: tetherError('TETHER_SOURCE_PARSE', `file is not JSON: ${(err as Error).message}`, { cause: err }) }];
   }
   if (Array.isArray(doc)) {
-    const slices = splitJsonArray(text) ?? doc.map((e) => JSON.stringify(e));
-    return slices.map((slice, i) => ({ raw: Buffer.from(slice, 'utf8'), value: doc[i] as unknown }));
+    const spans = jsonArraySpans(bytes.length, (i) => bytes[i]!);
+    const raws = spans?.length === doc.length ? spans.map(([from, to]) => Buffer.from(bytes.subarray(from, to))) : doc.map((e) => serialiseElement(e));
+    return raws.map((raw, i) => ({ raw, value: doc[i] as unknown }));
   }
   if (doc && typeof doc === 'object') {
     for (const key of ENVELOPE_KEYS) {
       const list = (doc as Record<string, unknown>)[key];
-      if (Array.isArray(list)) return list.map((value: unknown) => ({ raw: Buffer.from(JSON.stringify(value), 'utf8'), value }));
+      if (Array.isArray(list)) return list.map((value: unknown) => ({ raw: serialiseElement(value), value }));
     }
   }
   return [{ raw: bytes, value: doc }];
@@ -70,36 +100,58 @@ function parseOne(raw: Buffer, where: string): FileRecord {
  * around elements trimmed). Assumes valid JSON; returns null otherwise.
  */
 export function splitJsonArray(text: string): string[] | null {
-  let i = text.indexOf('[');
-  if (i < 0 || text.slice(0, i).trim() !== '') return null;
-  const out: string[] = [];
+  return jsonArraySpans(text.length, (i) => text.charCodeAt(i))?.map(([from, to]) => text.slice(from, to)) ?? null;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPENERS = new Set([0x5b, 0x7b]);
+const CLOSERS = new Set([0x5d, 0x7d]);
+
+/**
+ * [from, to) of each element of a top-level array, scanning code units
+ * (UTF-16 of a string, or bytes: every structural character is ASCII and no
+ * byte of a multi-byte UTF-8 sequence is, so both scan alike).
+ */
+function jsonArraySpans(length: number, codeAt: (i: number) => number): [number, number][] | null {
+  let i = 0;
+  while (i < length && isJsonSpace(codeAt(i))) i++;
+  if (codeAt(i) !== 0x5b) return null;
+  const out: [number, number][] = [];
+  const push = (from: number, to: number) => {
+    let end = to;
+    while (end > from && isJsonSpace(codeAt(end - 1))) end--;
+    out.push([from, end]);
+  };
   let depth = 0;
   let inString = false;
   let start = -1;
-  for (i = i + 1; i < text.length; i++) {
-    const ch = text[i];
+  for (i = i + 1; i < length; i++) {
+    const ch = codeAt(i);
     if (inString) {
-      if (ch === '\\') i++;
-      else if (ch === '"') inString = false;
+      if (ch === BACKSLASH) i++;
+      else if (ch === QUOTE) inString = false;
       continue;
     }
-    if (ch === '"') {
+    if (ch === QUOTE) {
       inString = true;
       if (start < 0) start = i;
-    } else if (ch === '[' || ch === '{') {
+    } else if (OPENERS.has(ch)) {
       if (start < 0) start = i;
       depth++;
-    } else if (ch === ']' || ch === '}') {
+    } else if (CLOSERS.has(ch)) {
       if (depth === 0) {
-        if (start >= 0) out.push(text.slice(start, i).trim());
-        return text.slice(i + 1).trim() === '' ? out : null;
+        if (start >= 0) push(start, i);
+        for (let j = i + 1; j < length; j++) if (!isJsonSpace(codeAt(j))) return null;
+        return out;
       }
       depth--;
-    } else if (ch === ',' && depth === 0) {
+    } else if (ch === COMMA && depth === 0) {
       if (start < 0) return null;
-      out.push(text.slice(start, i).trim());
+      push(start, i);
       start = -1;
-    } else if (start < 0 && !/\s/.test(ch!)) {
+    } else if (start < 0 && !isJsonSpace(ch)) {
       start = i;
     }
   }
@@ -111,14 +163,20 @@ function* batches<T>(items: readonly T[], size: number): Generator<T[]> {
 }
 
 /**
- * An API element's bytes, re-serialised. JSON.parse accepts nesting that
- * JSON.stringify cannot walk (it overflows the stack): such an element gets
- * a marker instead of a throw that would stall its feed on the same page.
+ * An API element's bytes, re-serialised: JSON.stringify's text, also for
+ * nesting deeper than JSON.stringify can walk (JSON.parse accepts it), so
+ * such an element keeps its bytes instead of stalling its feed.
  */
 export function serialiseElement(value: unknown): Buffer {
   try {
     return Buffer.from(JSON.stringify(value) ?? 'null', 'utf8');
+  } catch {
+    // Too deep for the native serialiser (RangeError): the iterative one gives the same text.
+  }
+  try {
+    return Buffer.from(stringifyJson(value) ?? 'null', 'utf8');
   } catch (err) {
+    // Only a cycle or a BigInt, which parsed JSON never holds.
     return Buffer.from(JSON.stringify({ tether_unserialisable: (err as Error).message ?? String(err) }), 'utf8');
   }
 }

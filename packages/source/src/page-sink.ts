@@ -3,6 +3,7 @@
 // feed's checkpoint. A crash before the checkpoint repeats the page (ids are
 // deterministic, so a repeat is harmless); a crash after it loses nothing.
 import type { TopicRole } from '#config';
+import { tetherError, type TetherError } from '#errors';
 import type { ProduceRecord, Producer } from '#kafka';
 import type { Logger } from '#log';
 import type { Codec, IngestCheckpoint, RecordForTopic } from '#schemas';
@@ -81,9 +82,14 @@ export function createPageSink(deps: {
         }
         out.push(...encoded);
       };
+      const conflicts = conflictChecker();
       for (const item of page.items) {
-        if (item.result.ok) encodeAll(item.result.records, () => item.raw);
-        else deadLetter(item.result.stage, item.result.error, item.raw);
+        if (!item.result.ok) deadLetter(item.result.stage, item.result.error, item.raw);
+        else {
+          const conflict = conflicts.check(item.result.records, item.raw);
+          if (conflict) deadLetter('normalising', conflict, item.raw);
+          else encodeAll(item.result.records, () => item.raw);
+        }
       }
       for (const record of page.derived ?? []) encodeAll([record], () => Buffer.from(JSON.stringify(record.value)));
 
@@ -103,6 +109,33 @@ export function createPageSink(deps: {
       }
       deps.log.debug({ source: page.source, items: page.items.length, sent: out.length, dead: dead.length }, 'page committed');
       return { sent: out.length, dead: dead.length, checkpoint };
+    },
+  };
+}
+
+/**
+ * Access events are keyed by an id derived from the source's own event id.
+ * Two elements of one page with the same id and the same bytes are one
+ * record listed twice (both go out; downstream keeps one). With different
+ * bytes, downstream dedup would keep one and silently lose the other, so the
+ * later one is dead-lettered with both sides named. Across pages (a record a
+ * platform rewrites later) the newest write wins downstream, as for a re-read.
+ */
+function conflictChecker() {
+  const firstRaw = new Map<string, Buffer>();
+  return {
+    check(records: readonly OutRecord[], raw: Buffer): TetherError | undefined {
+      const keys = records.filter((r) => r.role === 'accessRaw').map((r) => r.key);
+      for (const key of keys) {
+        const first = firstRaw.get(key);
+        if (first && !first.equals(raw)) {
+          return tetherError('TETHER_DUPLICATE_CONFLICT', `event ${key} came twice in one page with different content; the first was kept, this one is dead-lettered`, {
+            context: { eventId: key, firstBytes: first.length, bytes: raw.length },
+          });
+        }
+      }
+      for (const key of keys) if (!firstRaw.has(key)) firstRaw.set(key, raw);
+      return undefined;
     },
   };
 }

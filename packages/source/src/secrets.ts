@@ -17,12 +17,14 @@ export function createScrubber(values: readonly (string | null | undefined)[]): 
     // Longest first, so a secret that contains another is replaced whole.
     .sort((a, b) => b.length - a.length);
   const needles = secrets.map((s) => Buffer.from(s));
+  // Bytes are scrubbed as latin1 (one char per byte, both ways), so every byte but the secret's stays as it was, even in text that is not valid UTF-8.
+  const byteSecrets = needles.map((n) => n.toString('latin1'));
   return {
     secrets,
     text: (value) => (secrets.length === 0 ? value : scrubSecrets(value, secrets)),
     bytes(value) {
       if (!needles.some((n) => value.includes(n))) return value;
-      return Buffer.from(scrubSecrets(value.toString('utf8'), secrets));
+      return Buffer.from(scrubSecrets(value.toString('latin1'), byteSecrets), 'latin1');
     },
   };
 }

@@ -118,4 +118,41 @@ describe('runInventorySnapshot', () => {
     expect(result.dead).toBe(1);
     expect(feed.changes.map((c) => c.id)).toEqual(['a']);
   });
+
+  it('an entity listed twice in one snapshot: the same content is nothing new; different content is dead-lettered, and later snapshots do not flip between the two', async () => {
+    const pages = [[{ id: 'a', status: 'active', created: 1 }, { id: 'a', status: 'active', created: 1 }, { id: 'b', status: 'active', created: 1 }], [{ id: 'b', status: 'revoked', created: 1 }]];
+    const one = keyFeed(pages);
+    const first = await snapshot(one.feed, undefined, 10);
+    expect(one.changes.map((c) => [c.kind, c.id, c.current.status])).toEqual([['new', 'a', 'active'], ['new', 'b', 'active']]);
+    expect(first.dead).toBe(1);
+    const letter = first.commits.flatMap((c) => c.items).find((i) => !i.result.ok)!;
+    expect(letter.raw.toString()).toBe('{"id":"b","status":"revoked","created":1}');
+    expect(letter.result).toMatchObject({ ok: false, stage: 'normalising', error: { code: 'TETHER_DUPLICATE_CONFLICT' } });
+
+    const two = keyFeed(pages);
+    const second = await snapshot(two.feed, first.cursor, 20);
+    expect(two.changes).toEqual([]);
+    expect(second.dead).toBe(1);
+  });
+
+  it('an emitter that throws dead-letters that element (once: the entity is remembered); the snapshot goes on, disappearances too', async () => {
+    const throwing = (feed: InventoryFeed<Key>): InventoryFeed<Key> => ({
+      ...feed,
+      emit: (change) => {
+        if (change.id === 'boom') throw new TypeError(`cannot emit ${change.kind}`);
+        return feed.emit(change);
+      },
+    });
+    const one = keyFeed([[{ id: 'boom', status: 'active', created: 1 }, { id: 'a', status: 'active', created: 1 }]]);
+    const first = await snapshot(throwing(one.feed), undefined, 10);
+    expect(first.dead).toBe(1);
+    expect(first.commits.flatMap((c) => c.items).find((i) => !i.result.ok)!.result).toMatchObject({ error: { code: 'TETHER_NORMALISE_INVALID', message: expect.stringContaining('cannot emit new') } });
+    expect(one.changes.map((c) => c.id)).toEqual(['a']);
+
+    const two = keyFeed([[{ id: 'a', status: 'active', created: 1 }]]);
+    const second = await snapshot(throwing(two.feed), first.cursor, 20);
+    const goneLetters = second.commits.flatMap((c) => c.items).filter((i) => !i.result.ok);
+    expect(goneLetters.map((i) => JSON.parse(i.raw.toString()).id)).toEqual(['boom']);
+    expect(second.cursor.entities.boom!.gone).toBe(true);
+  });
 });

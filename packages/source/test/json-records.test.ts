@@ -39,6 +39,29 @@ describe('readJsonRecords', () => {
     expect(records[1]!.error!.message).toMatch(/line 2/);
   });
 
+  it('JSONL and JSON arrays keep bytes that are not UTF-8 exactly as the file holds them', async () => {
+    const bad = Buffer.from([0xed, 0xa0, 0x80, 0xff, 0xc3]);
+    const one = Buffer.concat([Buffer.from('{"id":"a","name":"'), bad, Buffer.from('"}')]);
+    const two = Buffer.from('{"id":"b","name":"\\u202e\\ud800"}');
+    const file = path.join(dir, 'bytes.jsonl');
+    writeFileSync(file, Buffer.concat([one, Buffer.from('\r\n  \n'), two]));
+    const records = (await readAll(file, 10)).flat();
+    expect(records.map((r) => r.raw.toString('hex'))).toEqual([one.toString('hex'), two.toString('hex')]);
+    expect(records[0]!.value).toEqual({ id: 'a', name: '\ufffd\ufffd\ufffd\ufffd\ufffd' });
+    expect(records[1]!.value).toEqual({ id: 'b', name: '\u202e\ud800' });
+    const array = readJsonDocument(Buffer.concat([Buffer.from('[ '), one, Buffer.from(' ,\n'), two, Buffer.from(']')]));
+    expect(array.map((r) => r.raw.toString('hex'))).toEqual([one.toString('hex'), two.toString('hex')]);
+  });
+
+  it('a 5 MB line arrives whole, however the file is chunked', async () => {
+    const file = path.join(dir, 'big.jsonl');
+    const big = `{"id":"big","notes":"${'x'.repeat(5 * 1024 * 1024)}"}`;
+    writeFileSync(file, `{"id":"a"}\n${big}\n{"id":"b"}`);
+    const records = (await readAll(file, 10)).flat();
+    expect(records.map((r) => r.raw.length)).toEqual([10, big.length, 10]);
+    expect(records[1]!.raw.toString()).toBe(big);
+  });
+
   it('JSON array: exact element bytes; envelope: re-serialised elements; anything else: one record', () => {
     const array = readJsonDocument(Buffer.from('[{"id": 1},\n {"id": 2}]'));
     expect(array.map((r) => r.raw.toString())).toEqual(['{"id": 1}', '{"id": 2}']);

@@ -117,4 +117,20 @@ describe('createPageSink', () => {
     expect(letter).toMatchObject({ stage: 'encoding', reason_code: 'TETHER_SCHEMA_INVALID' });
     expect(letter.original.toString()).toBe('orig');
   });
+
+  it('the same event id twice in one page: the same bytes go out twice (one event downstream); different bytes, the later one is dead-lettered', async () => {
+    const { producer, sink, codec, metrics } = await setup();
+    const item = (id: string, raw: string): ProcessedItem => ({ raw: Buffer.from(raw), result: { ok: true, records: [{ role: 'accessRaw', key: id, value: { ...event(id), raw: Buffer.from(raw) } }] } });
+    const result = await sink.commit({
+      source: 'openai/audit_logs',
+      items: [item('e1', '{"id":"e1"}'), item('e1', '{"id":"e1"}'), item('e2', '{"id":"e2","v":1}'), item('e2', '{"id":"e2","v":2}'), item('e3', '{"id":"e3"}')],
+    });
+    expect(result).toMatchObject({ sent: 4, dead: 1 });
+    expect(producer.sent.filter((r) => r.topic === topics.accessRaw).map((r) => r.key)).toEqual(['e1', 'e1', 'e2', 'e3']);
+    const [letter] = await Promise.all(producer.sent.filter((r) => r.topic === topics.dlq).map((r) => codec.decode('dlq', r.value!)));
+    expect(letter).toMatchObject({ stage: 'normalising', reason_code: 'TETHER_DUPLICATE_CONFLICT', message: expect.stringContaining('e2 came twice') });
+    expect(letter!.original.toString()).toBe('{"id":"e2","v":2}');
+    const errors = await metrics.errors.get();
+    expect(errors.values).toContainEqual(expect.objectContaining({ labels: { component: 'openai/audit_logs', error_code: 'TETHER_DUPLICATE_CONFLICT', stage: 'normalising' } }));
+  });
 });

@@ -13,6 +13,13 @@ describe('createScrubber', () => {
     expect(s.bytes(Buffer.from(`{"k":"${KEY}"}`)).toString()).toBe('{"k":"[redacted]"}');
   });
 
+  it('scrubs bytes without touching any other byte, even where the text is not UTF-8', () => {
+    const s = createScrubber([KEY]);
+    const around = [Buffer.from([0xed, 0xa0, 0x80, 0xff]), Buffer.from('{"k":"'), Buffer.from(KEY), Buffer.from('"}'), Buffer.from([0xc3])];
+    const out = s.bytes(Buffer.concat(around));
+    expect(out.toString('hex')).toBe(Buffer.concat([around[0]!, around[1]!, Buffer.from('[redacted]'), around[3]!, around[4]!]).toString('hex'));
+  });
+
   it('returns the same buffer when there is nothing to scrub', () => {
     const s = createScrubber([KEY]);
     const clean = Buffer.from('{"id":"x"}');

@@ -6,9 +6,16 @@ describe('serialiseElement', () => {
     expect(serialiseElement({ id: 'a', n: [1, null] }).toString()).toBe('{"id":"a","n":[1,null]}');
   });
 
-  it('marks an element too deep to serialise instead of throwing (JSON.parse accepts what stringify cannot walk)', () => {
-    const deep = JSON.parse(`${'['.repeat(200_000)}${']'.repeat(200_000)}`) as unknown;
+  it('gives an element too deep for JSON.stringify the same text, from the iterative serialiser (JSON.parse accepts what stringify cannot walk)', () => {
+    const text = `{"a":${'['.repeat(200_000)}"x\\u0000\\ud800"${']'.repeat(200_000)},"b":1}`;
+    const deep = JSON.parse(text) as unknown;
     expect(() => JSON.stringify(deep)).toThrow(RangeError);
-    expect(JSON.parse(serialiseElement(deep).toString())).toEqual({ tether_unserialisable: expect.stringMatching(/call stack/i) });
+    expect(serialiseElement(deep).toString()).toBe(text);
+  });
+
+  it('marks the only values JSON cannot hold (a cycle) instead of throwing', () => {
+    const cyclic: Record<string, unknown> = { id: 'a' };
+    cyclic.self = cyclic;
+    expect(JSON.parse(serialiseElement(cyclic).toString())).toEqual({ tether_unserialisable: expect.stringMatching(/circular/i) });
   });
 });

@@ -2,7 +2,7 @@
 // PersonVersion / NonHumanIdentityVersion records every platform shares.
 import type { OutRecord, EntityChange, InventoryEntity } from '#source';
 import { versionKey, type AccessEvent, type IdentityAlias, type NonHumanIdentityVersion, type PersonVersion } from '#schemas';
-import { asObject, invalid, type Json, type Platform } from './normalise/common.ts';
+import { asObject, invalid, wellFormed, type Json, type Platform } from './normalise/common.ts';
 
 /** A PersonVersion without the per-version fields. */
 export interface PersonContent {
@@ -111,7 +111,7 @@ export function personVersion(change: EntityChange<PersonContent>, platform: Pla
     title: null,
     manager_person_id: null,
   };
-  return { role: 'identityUsers', key: versionKey(value.person_id, value.valid_from), value };
+  return { role: 'identityUsers', key: versionKey(value.person_id, value.valid_from), value: wellFormed(value) };
 }
 
 export function nhiVersion(change: EntityChange<NhiContent>, platform: Platform, feed: string): OutRecord {
@@ -125,7 +125,7 @@ export function nhiVersion(change: EntityChange<NhiContent>, platform: Platform,
     active: gone ? false : content.active,
     status: gone ? 'deleted' : content.status,
   };
-  return { role: 'identityNhi', key: versionKey(value.nhi_id, value.valid_from), value };
+  return { role: 'identityNhi', key: versionKey(value.nhi_id, value.valid_from), value: wellFormed(value) };
 }
 
 export function accessEventRecord(event: AccessEvent): OutRecord {

@@ -118,7 +118,7 @@ describe('OpenAI audit log normaliser', () => {
       [{ type: 'login.succeeded', effective_at: 1 }, /"id"/],
       [{ id: 'a', effective_at: 1 }, /"type"/],
       [{ id: 'a', type: 'login.succeeded', effective_at: '2026-01-01' }, /Unix seconds/],
-      [{ id: 'a', type: 'login.succeeded', effective_at: 1, actor: 'dana' }, /actor is not an object/],
+      [{ id: 'a', type: 'login.succeeded', effective_at: 1767312000, actor: 'dana' }, /actor is not an object/],
     ];
     for (const [record, message] of cases) {
       const result = normaliseOpenAiAudit(record, ctx('openai', 'audit_logs'));

@@ -2,6 +2,8 @@
 // from one source record to an AccessEvent or a typed error, never a throw.
 import { TetherError, tetherError } from '#errors';
 import { deriveEventId, type AccessEvent, type Actor, type ConnectorRef, type OcsfClass, type PlatformScope, type SourceEndpoint, type Target } from '#schemas';
+import { timeFlags } from './time.ts';
+import { unmappedBudget, unmappedJson } from './unmapped.ts';
 
 export const PLATFORMS = ['openai', 'anthropic', 'cursor'] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -49,9 +51,14 @@ export function asObject(value: unknown): Json | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
 }
 
-/** A non-empty string, or null. */
+/**
+ * A string with something in it, or null (blank text names nothing: two
+ * records with a blank email must not look like one person). Lone UTF-16
+ * surrogates become U+FFFD here, as Avro's UTF-8 would make them on the
+ * wire, so an event reads back as it was produced; `raw` keeps the original.
+ */
 export function str(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
+  return typeof value === 'string' && value.trim() !== '' ? value.toWellFormed() : null;
 }
 
 /** Ids arrive as strings or (older Cursor docs) numbers. */
@@ -60,32 +67,26 @@ export function idOf(value: unknown): string | null {
   return str(value);
 }
 
+/** A flag the source may write as a boolean, "true"/"false" or 1/0; null when it is anything else. */
+export function flag(value: unknown): boolean | null {
+  if (typeof value === 'boolean') return value;
+  if (value === 1 || value === 'true' || value === 'TRUE' || value === 'True') return true;
+  if (value === 0 || value === 'false' || value === 'FALSE' || value === 'False') return false;
+  return null;
+}
+
+/**
+ * A mapping table entry by a source-given key. Tables are object literals,
+ * so `table["constructor"]` would be Object itself: only own entries count.
+ */
+export function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 export function requireString(o: Json, key: string, what: string): string {
   const value = str(o[key]);
-  if (value === null) throw invalid(`${what}: "${key}" is missing or not a non-empty string`);
+  if (value === null) throw invalid(`${what}: "${key}" is missing or not a non-blank string`);
   return value;
-}
-
-/** Unix seconds (OpenAI) to epoch ms. */
-export function secondsToMs(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw invalid(`${what}: time ${JSON.stringify(value)} is not Unix seconds`);
-  return Math.round(value * 1000);
-}
-
-/** RFC 3339 / ISO 8601 to epoch ms. */
-export function isoToMs(value: unknown, what: string): number {
-  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) throw invalid(`${what}: time ${JSON.stringify(value)} is not an ISO 8601 timestamp`);
-  return ms;
-}
-
-export function optionalSecondsToMs(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? Math.round(value * 1000) : null;
-}
-
-export function optionalIsoToMs(value: unknown): number | null {
-  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  return Number.isNaN(ms) ? null : ms;
 }
 
 export function emptyActor(kind: string = 'unknown'): Actor {
@@ -114,8 +115,15 @@ export interface EventParts {
   src: SourceEndpoint;
   connector?: ConnectorRef | null;
   unmapped: Json;
+  /** Tether's annotations on this event, kept in unmapped.tether_flags. */
+  flags?: readonly string[];
 }
 
+/**
+ * The one way an event is made: ids derived, targets deduplicated, unmapped
+ * bounded, time flags added. Its text is well-formed UTF-16 because every
+ * source string enters through str(), timeText() or target() (see wellFormed).
+ */
 export function buildEvent(parts: EventParts, ctx: NormaliseContext): AccessEvent {
   return {
     event_id: deriveEventId(ctx.platform, ctx.feed, parts.sourceEventId),
@@ -132,13 +140,39 @@ export function buildEvent(parts: EventParts, ctx: NormaliseContext): AccessEven
     src: parts.src,
     connector: parts.connector ?? null,
     raw: ctx.rawBytes,
-    unmapped: JSON.stringify(dropEmpty(parts.unmapped)),
+    unmapped: unmappedJson(parts.unmapped, unmappedBudget(ctx.rawBytes.length), [...timeFlags(parts.time, ctx.ingestedAt), ...(parts.flags ?? [])]),
   };
 }
 
+/**
+ * Every string of a record as well-formed UTF-16. avsc writes a lone
+ * surrogate as CESU bytes (ED A0 80), which no UTF-8 reader accepts, so a
+ * record must not carry one (bytes such as `raw` are left as they are).
+ * Identity versions pass through here whole; events, many more, rely on
+ * their strings' entry points doing it (a walk per event costs ~15 %).
+ */
+export function wellFormed<T>(value: T): T {
+  return hasLoneSurrogate(value) ? rebuildWellFormed(value) : value;
+}
+
+function hasLoneSurrogate(value: unknown): boolean {
+  if (typeof value === 'string') return !value.isWellFormed();
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return false;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) if (hasLoneSurrogate(v)) return true;
+  return false;
+}
+
+function rebuildWellFormed<T>(value: T): T {
+  if (typeof value === 'string') return value.toWellFormed() as T;
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
+  if (Array.isArray(value)) return value.map((v: unknown) => rebuildWellFormed(v)) as T;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rebuildWellFormed(v)])) as T;
+}
+
+/** A target; its type may come from a source key (Anthropic `*_id`), so it is made well-formed too. */
 export function target(type: string, id: unknown, name: unknown = null): Target[] {
   const value = idOf(id);
-  return value === null ? [] : [{ type, id: value, name: str(name) }];
+  return value === null ? [] : [{ type: type.toWellFormed(), id: value, name: str(name) }];
 }
 
 /** A source IP or email the platform wrote as "unknown" is no value. */
@@ -155,10 +189,6 @@ function dedupeTargets(targets: Target[]): Target[] {
     seen.add(key);
     return true;
   });
-}
-
-function dropEmpty(o: Json): Json {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
 }
 
 /** Every field of `o` except the ones a mapping consumed. */

@@ -41,10 +41,11 @@ verbs(API_ACTIVITY.create, 'purchased recorded received');
 // Outcomes rather than operations: the type names no operation OCSF has.
 verbs(API_ACTIVITY.other, 'succeeded failed attempted success invalid signature_invalid blocked');
 
+// Own entries only: verbs come from source type names, and `constructor` is not a verb.
 export function apiActivityForVerb(verb: string): number {
-  return VERB_ACTIVITY[verb] ?? API_ACTIVITY.other;
+  return Object.hasOwn(VERB_ACTIVITY, verb) ? VERB_ACTIVITY[verb]! : API_ACTIVITY.other;
 }
 
 export function isKnownVerb(verb: string): boolean {
-  return verb in VERB_ACTIVITY;
+  return Object.hasOwn(VERB_ACTIVITY, verb);
 }

@@ -4,8 +4,9 @@
 // the identifying field is checked too.
 import type { Actor, SourceEndpoint, Target } from '#schemas';
 import {
-  asObject, buildEvent, emptyActor, emptyScope, emptySrc, invalid, isoToMs, requireString, rest, safely, str, target, type Json,
+  asObject, buildEvent, emptyActor, emptyScope, emptySrc, invalid, requireString, rest, safely, str, target, type Json,
 } from '../../normalise/common.ts';
+import { requireTime, timeText } from '../../normalise/time.ts';
 import { SEVERITY, ocsfClass } from '../../normalise/ocsf.ts';
 import { mappingFor } from './activity-types.ts';
 
@@ -16,7 +17,7 @@ export const normaliseAnthropicActivity = safely((rec, ctx) => {
   const what = `anthropic activity ${str(rec.id) ?? '(no id)'}`;
   const id = requireString(rec, 'id', what);
   const type = requireString(rec, 'type', what);
-  const time = isoToMs(rec.created_at, what);
+  const time = requireTime('rfc3339', rec.created_at, what);
   if (rec.actor !== undefined && rec.actor !== null && !asObject(rec.actor)) throw invalid(`${what}: actor is not an object`);
   const mapping = mappingFor(type);
   const failed = isFailure(type, rec);
@@ -27,7 +28,7 @@ export const normaliseAnthropicActivity = safely((rec, ctx) => {
     {
       sourceEventId: id,
       time,
-      timeRaw: String(rec.created_at),
+      timeRaw: timeText(rec.created_at)!,
       action: mapping.action,
       sourceType: type,
       outcome: failed ? 'failure' : 'success',
@@ -51,7 +52,7 @@ function isFailure(type: string, rec: Json): boolean {
 function targetsOf(rec: Json): Target[] {
   const out: Target[] = [];
   for (const [key, value] of Object.entries(rec)) {
-    if (!key.endsWith('_id') || NOT_TARGETS.has(key)) continue;
+    if (!key.endsWith('_id') || key === '_id' || NOT_TARGETS.has(key)) continue;
     out.push(...target(key.slice(0, -'_id'.length), value));
   }
   // Compliance API self-audit: what was read is the URL.

@@ -2,6 +2,7 @@
 // edit when the feed adds types. The list is the `activity_types` enum of
 // GET /v1/compliance/activities (295 values in the reference read) plus the
 // types reference 2.4 names that list lacks.
+import { own } from '../../normalise/common.ts';
 import { ACCESS_ACTIVITY, API_ACTIVITY, AUTH_ACTIVITY, OCSF_CLASS, apiActivityForVerb, isKnownVerb } from '../../normalise/ocsf.ts';
 
 export const ANTHROPIC_ACTIVITY_TYPES: readonly string[] = [
@@ -177,7 +178,7 @@ export function splitType(type: string): { object: string; verb: string } | null
 
 /** Undocumented types keep their own name as the action (and 99 Other). */
 export function mappingFor(type: string): ActivityMapping {
-  const override = OVERRIDES[type];
+  const override = own(OVERRIDES, type);
   const split = splitType(type);
   if (!isDocumentedType(type) && !override) return { action: type, classUid: OCSF_CLASS.apiActivity, activityId: apiActivityForVerb('') };
   const verb = override?.action.slice(override.action.lastIndexOf('.') + 1) ?? split?.verb ?? '';

@@ -6,8 +6,9 @@
 import type { EntityChange, EntityResult, OutRecord } from '#source';
 import type { AccessEvent, Actor, Target } from '#schemas';
 import {
-  asObject, buildEvent, emptyActor, emptyScope, emptySrc, idOf, optionalIsoToMs, str, target, type Json,
+  asObject, buildEvent, emptyActor, emptyScope, emptySrc, idOf, own, str, target, type Json,
 } from '../../normalise/common.ts';
+import { optionalTime, timeText } from '../../normalise/time.ts';
 import { ACCESS_ACTIVITY, API_ACTIVITY, OCSF_CLASS, apiActivityForVerb, ocsfClass } from '../../normalise/ocsf.ts';
 import {
   accessEventRecord, badEntity, blankNhi, entityObject, nhiId, nhiVersion, nonHuman, personId, platformAccount, type NhiContent, type PersonContent,
@@ -15,6 +16,7 @@ import {
 import type { Directory } from '../types.ts';
 
 const P = 'anthropic' as const;
+const rfc3339 = (value: unknown) => optionalTime('rfc3339', value);
 
 export function anthropicUser(item: unknown): EntityResult<PersonContent> {
   const o = entityObject(item, 'anthropic user');
@@ -31,8 +33,8 @@ export function anthropicUser(item: unknown): EntityResult<PersonContent> {
         name: str(u.name),
         role: str(u.role),
         active: true,
-        sourceTime: str(u.added_at),
-        createdAt: optionalIsoToMs(u.added_at),
+        sourceTime: timeText(u.added_at),
+        createdAt: rfc3339(u.added_at),
       }),
     ],
   };
@@ -61,7 +63,7 @@ export function anthropicInvite(item: unknown): EntityResult<InviteContent> {
     email: str(i.email),
     role: str(i.role),
     status: str(i.status) ?? 'unknown',
-    invited_at: optionalIsoToMs(i.invited_at),
+    invited_at: rfc3339(i.invited_at),
   };
   return { ok: true, entities: [{ id: nhiId(P, 'invite', id), content, tracked: { status: content.status, role: content.role }, createdAt: content.invited_at }] };
 }
@@ -117,8 +119,8 @@ export function anthropicWorkspaceItem(tagged: WorkspaceInventoryItem): EntityRe
       status: archived ? 'archived' : 'active',
       active: !archived,
       name: str(w.name),
-      created_at: optionalIsoToMs(w.created_at),
-      source_time: str(w.created_at),
+      created_at: rfc3339(w.created_at),
+      source_time: timeText(w.created_at),
     };
     return { ok: true, entities: [nonHuman(content)] };
   }
@@ -192,9 +194,9 @@ export function anthropicApiKey(item: unknown, directory: Directory): EntityResu
     parent_nhi_id: serviceAccountId ? nhiId(P, 'service_account', serviceAccountId) : workspaceId ? nhiId(P, 'workspace', workspaceId) : null,
     owner_platform_user_id: owner,
     owner_email: owner ? directory.emailOf(owner) : null,
-    created_at: optionalIsoToMs(k.created_at),
+    created_at: rfc3339(k.created_at),
     redacted_value: str(k.partial_key_hint),
-    source_time: str(k.created_at),
+    source_time: timeText(k.created_at),
   };
   return { ok: true, entities: [nonHuman(content)] };
 }
@@ -219,7 +221,7 @@ export function apiKeyRecords(change: EntityChange<NhiContent>): OutRecord[] {
         unmapped: { status: key.status, previous_status: change.previous?.status },
       }),
     );
-  const statusVerb = KEY_STATUS_VERB[key.status] ?? key.status;
+  const statusVerb = own(KEY_STATUS_VERB, key.status) ?? key.status;
   if (change.kind === 'new') {
     records.push(event('created', key.created_at ?? change.validFrom, `${key.platform_id}:created`, creator(key)));
     if (!change.baseline && key.status !== 'active') {
@@ -244,7 +246,18 @@ function creator(key: NhiContent): Actor {
 
 // ------------------------------------------------------------------ shared ---
 
-/** An event an inventory change stands for; its raw is the listed element (or the last content for 'gone'). */
+/**
+ * Bigger listed elements are not kept as a derived event's raw: the event
+ * would not fit in a Kafka record and, all records of an element going out
+ * together, would take the key's identity version to the DLQ with it.
+ */
+export const DERIVED_RAW_MAX_BYTES = 512 * 1024;
+
+/**
+ * An event an inventory change stands for; its raw is the listed element
+ * (the last content for 'gone', and the mapped content, flagged, for an
+ * element over DERIVED_RAW_MAX_BYTES).
+ */
 function derivedEvent(
   change: EntityChange<unknown>,
   parts: {
@@ -259,6 +272,7 @@ function derivedEvent(
     unmapped?: Json;
   },
 ): AccessEvent {
+  const tooLarge = (change.raw?.length ?? 0) > DERIVED_RAW_MAX_BYTES;
   return buildEvent(
     {
       sourceEventId: parts.sourceEventId,
@@ -272,8 +286,9 @@ function derivedEvent(
       targets: parts.targets,
       scope: { ...emptyScope(), workspace_id: parts.workspaceId ?? null },
       src: emptySrc(),
-      unmapped: { ...(parts.unmapped ?? {}), derived_from: `inventory ${change.kind}` },
+      unmapped: { ...(parts.unmapped ?? {}), derived_from: `inventory ${change.kind}`, listed_bytes: tooLarge ? change.raw?.length : undefined },
+      flags: tooLarge ? ['raw_is_mapped_content'] : [],
     },
-    { platform: P, feed: parts.feed, ingestedAt: change.observedAt, rawBytes: change.raw ?? Buffer.from(JSON.stringify(change.current)) },
+    { platform: P, feed: parts.feed, ingestedAt: change.observedAt, rawBytes: tooLarge ? Buffer.from(JSON.stringify(change.current)) : (change.raw ?? Buffer.from(JSON.stringify(change.current))) },
   );
 }

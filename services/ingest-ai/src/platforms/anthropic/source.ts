@@ -4,6 +4,7 @@
 // same way. Auth: `x-api-key` plus `anthropic-version`.
 import { afterIdPage, paginate, serialiseElement, type HttpClient, type Query } from '#source';
 import { personVersion } from '../../identity.ts';
+import { asObject, idOf } from '../../normalise/common.ts';
 import { inventory, type PlatformDeps, type PlatformSource } from '../types.ts';
 import { normaliseAnthropicActivity } from './activities.ts';
 import {
@@ -89,8 +90,9 @@ async function* workspaceInventory(http: HttpClient, limit: number, signal: Abor
   for await (const page of listPages(http, '/v1/organizations/workspaces', { include_archived: true, limit })(signal)) {
     yield page.map((item) => ({ kind: 'workspace' as const, item }));
     for (const workspace of page) {
-      const workspaceId = (workspace as { id?: unknown } | null)?.id;
-      if (typeof workspaceId !== 'string' || workspaceId === '') continue;
+      // The id the workspace mapper keys it by; an element it refuses has no members to list.
+      const workspaceId = idOf(asObject(workspace)?.id);
+      if (workspaceId === null) continue;
       const path = `/v1/organizations/workspaces/${encodeURIComponent(workspaceId)}/members`;
       for await (const members of listPages(http, path, { limit })(signal)) {
         yield members.map((item) => ({ kind: 'workspace_member' as const, workspaceId, item }));

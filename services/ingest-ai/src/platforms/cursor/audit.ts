@@ -3,8 +3,9 @@
 // on is read from the undocumented `event_data` by the keys seen so far.
 import type { Target } from '#schemas';
 import {
-  asObject, buildEvent, emptyActor, emptyScope, emptySrc, isoToMs, known, requireString, rest, safely, str, target, type Json,
+  asObject, buildEvent, emptyActor, emptyScope, emptySrc, known, requireString, rest, safely, str, target, type Json,
 } from '../../normalise/common.ts';
+import { requireTime, timeText } from '../../normalise/time.ts';
 import { SEVERITY, ocsfClass } from '../../normalise/ocsf.ts';
 import { mappingFor } from './event-types.ts';
 
@@ -12,7 +13,7 @@ export const normaliseCursorAudit = safely((rec, ctx) => {
   const what = `cursor audit event ${str(rec.event_id) ?? '(no event_id)'}`;
   const id = requireString(rec, 'event_id', what);
   const type = requireString(rec, 'event_type', what);
-  const time = isoToMs(rec.timestamp, what);
+  const time = requireTime('rfc3339', rec.timestamp, what);
   const data = asObject(rec.event_data) ?? {};
   const failed = isFailure(type, data);
   const mapping = mappingFor(type, str(data.action), failed);
@@ -25,7 +26,7 @@ export const normaliseCursorAudit = safely((rec, ctx) => {
     {
       sourceEventId: id,
       time,
-      timeRaw: String(rec.timestamp),
+      timeRaw: timeText(rec.timestamp)!,
       action: mapping.action,
       sourceType: type,
       outcome: failed ? 'failure' : 'success',

@@ -1,6 +1,7 @@
 // Cursor audit event types and how each maps: the one table to edit when the
 // API adds types (reference 3.2). `event_data` has no published schema, so a
 // sub-action (`event_data.action`) refines the verb when present.
+import { own } from '../../normalise/common.ts';
 import { ACCESS_ACTIVITY, AUTH_ACTIVITY, OCSF_CLASS, apiActivityForVerb } from '../../normalise/ocsf.ts';
 
 /** Documented in Cursor's Admin API reference. */
@@ -80,9 +81,9 @@ export interface CursorMapping {
 
 /** `login` takes its verb from the outcome; unknown types keep their own name. */
 export function mappingFor(type: string, subAction: string | null, failed: boolean): CursorMapping {
-  const rule = RULES[type];
+  const rule = own(RULES, type);
   if (!rule) return { action: type, classUid: OCSF_CLASS.apiActivity, activityId: apiActivityForVerb('') };
-  const sub = subAction === null ? null : (SUB_ACTION[subAction.toLowerCase()] ?? subAction.toLowerCase().replace(/\W+/g, '_'));
+  const sub = subAction === null ? null : (own(SUB_ACTION, subAction.toLowerCase()) ?? subAction.toLowerCase().replace(/\W+/g, '_'));
   const verb = type === 'login' ? (failed ? 'failed' : 'succeeded') : (rule.verb ?? sub ?? 'updated');
   return {
     action: `${rule.object}.${verb}`,

@@ -4,7 +4,7 @@
 // as one list. Auth: HTTP Basic with the key as user name, empty password.
 import { tetherError } from '#errors';
 import { pageNumberPage, type EntityResult } from '#source';
-import { idOf, str } from '../../normalise/common.ts';
+import { flag, idOf, str } from '../../normalise/common.ts';
 import { badEntity, entityObject, personVersion, platformAccount, type PersonContent } from '../../identity.ts';
 import { inventory, type PlatformDeps, type PlatformSource } from '../types.ts';
 import { normaliseCursorAudit } from './audit.ts';
@@ -80,6 +80,6 @@ export function cursorMember(item: unknown): EntityResult<PersonContent> {
   if (id === null) return badEntity('cursor team member has no id');
   return {
     ok: true,
-    entities: [platformAccount(P, { userId: id, email: str(m.email), name: str(m.name), role: str(m.role), active: m.isRemoved !== true, sourceTime: null, createdAt: null })],
+    entities: [platformAccount(P, { userId: id, email: str(m.email), name: str(m.name), role: str(m.role), active: flag(m.isRemoved) !== true, sourceTime: null, createdAt: null })],
   };
 }

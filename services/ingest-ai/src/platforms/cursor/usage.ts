@@ -5,14 +5,15 @@ import { createHash } from 'node:crypto';
 import {
   buildEvent, emptyActor, emptyScope, emptySrc, invalid, rest, safely, str, target, type Json,
 } from '../../normalise/common.ts';
+import { requireTime, timeText } from '../../normalise/time.ts';
 import { API_ACTIVITY, OCSF_CLASS, ocsfClass } from '../../normalise/ocsf.ts';
 
 export const normaliseCursorUsage = safely((rec, ctx) => {
-  const time = usageTime(rec.timestamp);
+  const time = requireTime('epoch_ms', rec.timestamp, 'cursor usage event');
   const serviceAccountId = str(rec.serviceAccountId);
   const email = str(rec.userEmail);
   const model = str(rec.model);
-  if (!serviceAccountId && !email) throw invalid(`cursor usage event at ${String(rec.timestamp)}: neither userEmail nor serviceAccountId`);
+  if (!serviceAccountId && !email) throw invalid(`cursor usage event at ${timeText(rec.timestamp)}: neither userEmail nor serviceAccountId`);
   const actor = serviceAccountId
     ? { ...emptyActor('service_account'), service_account_id: serviceAccountId, name: str(rec.serviceAccountName) }
     : { ...emptyActor('human'), email };
@@ -21,7 +22,7 @@ export const normaliseCursorUsage = safely((rec, ctx) => {
     {
       sourceEventId: usageEventId(rec),
       time,
-      timeRaw: String(rec.timestamp),
+      timeRaw: timeText(rec.timestamp)!,
       action: 'model.invoked',
       sourceType: 'usage_event',
       outcome: 'success',
@@ -41,13 +42,6 @@ export const normaliseCursorUsage = safely((rec, ctx) => {
     ctx,
   );
 });
-
-/** Epoch ms written as a string (or, defensively, a number). */
-function usageTime(value: unknown): number {
-  const ms = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : typeof value === 'number' ? value : Number.NaN;
-  if (!Number.isFinite(ms) || ms <= 0) throw invalid(`cursor usage event: timestamp ${JSON.stringify(value)} is not epoch milliseconds`);
-  return ms;
-}
 
 /** Uniqueness of this combination is not confirmed by Cursor (reference 3.5). */
 export function usageEventId(rec: Json): string {

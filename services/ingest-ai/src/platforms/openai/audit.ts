@@ -2,8 +2,9 @@
 // sit under a key named like the type (`rec["api_key.created"]`).
 import type { Actor, SourceEndpoint } from '#schemas';
 import {
-  asObject, buildEvent, emptyActor, invalid, emptyScope, emptySrc, requireString, rest, safely, secondsToMs, str, type Json,
+  asObject, buildEvent, emptyActor, invalid, emptyScope, emptySrc, requireString, rest, safely, str, type Json,
 } from '../../normalise/common.ts';
+import { requireTime, timeText } from '../../normalise/time.ts';
 import { API_ACTIVITY, OCSF_CLASS, SEVERITY, ocsfClass } from '../../normalise/ocsf.ts';
 import { isDocumentedType, mappingFor } from './event-types.ts';
 
@@ -11,7 +12,7 @@ export const normaliseOpenAiAudit = safely((rec, ctx) => {
   const what = `openai audit log ${str(rec.id) ?? '(no id)'}`;
   const id = requireString(rec, 'id', what);
   const type = requireString(rec, 'type', what);
-  const time = secondsToMs(rec.effective_at, what);
+  const time = requireTime('unix_seconds', rec.effective_at, what);
   if (rec.actor !== undefined && rec.actor !== null && !asObject(rec.actor)) throw invalid(`${what}: actor is not an object`);
   const detail = asObject(rec[type]);
   const project = asObject(rec.project);
@@ -24,7 +25,7 @@ export const normaliseOpenAiAudit = safely((rec, ctx) => {
     {
       sourceEventId: id,
       time,
-      timeRaw: String(rec.effective_at),
+      timeRaw: timeText(rec.effective_at)!,
       action: type,
       sourceType: type,
       outcome: failed ? 'failure' : 'success',

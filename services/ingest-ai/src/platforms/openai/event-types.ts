@@ -5,7 +5,7 @@
 // audit_log_list_params.py); refresh it from the spec, not by hand.
 import type { Target } from '#schemas';
 import { ACCESS_ACTIVITY, AUTH_ACTIVITY, OCSF_CLASS, apiActivityForVerb } from '../../normalise/ocsf.ts';
-import { asObject, str, target, type Json } from '../../normalise/common.ts';
+import { asObject, own, str, target, type Json } from '../../normalise/common.ts';
 
 export const OPENAI_AUDIT_EVENT_TYPES: readonly string[] = [
   'api_key.created', 'api_key.updated', 'api_key.deleted', 'certificate.created', 'certificate.updated',
@@ -144,10 +144,10 @@ const TARGET_TYPE: Record<string, string> = {
 
 export function mappingFor(type: string): TypeMapping {
   const { object, verb } = splitType(type);
-  const override = OVERRIDES[type] ?? {};
+  const override = own(OVERRIDES, type) ?? {};
   return {
     classUid: override.classUid ?? OCSF_CLASS.apiActivity,
     activityId: override.activityId ?? apiActivityForVerb(verb),
-    targets: override.targets ?? byId(TARGET_TYPE[object] ?? object),
+    targets: override.targets ?? byId(own(TARGET_TYPE, object) ?? object),
   };
 }

@@ -3,7 +3,8 @@
 // admin keys are non-human identities chained key -> service account or
 // project -> (none), with the human owner where the API names one.
 import type { EntityResult } from '#source';
-import { asObject, idOf, optionalSecondsToMs, str } from '../../normalise/common.ts';
+import { asObject, flag, idOf, str } from '../../normalise/common.ts';
+import { optionalTime, timeText } from '../../normalise/time.ts';
 import {
   badEntity as bad, blankNhi, entityObject as object, nhiId, nonHuman, personId, platformAccount, type NhiContent, type PersonContent,
 } from '../../identity.ts';
@@ -23,8 +24,8 @@ export function openAiUser(item: unknown): EntityResult<PersonContent> {
   const id = idOf(u.id);
   if (id === null) return bad('openai user has no id');
   // Service-account users are not people; the project service-account inventory carries them.
-  if (u.is_service_account === true) return { ok: true, entities: [] };
-  const addedAt = optionalSecondsToMs(u.added_at) ?? optionalSecondsToMs(u.created);
+  if (flag(u.is_service_account) === true) return { ok: true, entities: [] };
+  const addedAt = seconds(u.added_at) ?? seconds(u.created);
   return {
     ok: true,
     entities: [
@@ -34,7 +35,7 @@ export function openAiUser(item: unknown): EntityResult<PersonContent> {
         name: str(u.name),
         role: str(u.role),
         active: true,
-        sourceTime: u.added_at === undefined ? null : String(u.added_at),
+        sourceTime: timeText(u.added_at),
         createdAt: addedAt,
       }),
     ],
@@ -64,7 +65,7 @@ function project(item: unknown): EntityResult<NhiContent> {
     status,
     active: status === 'active',
     name: str(p.name),
-    created_at: optionalSecondsToMs(p.created_at),
+    created_at: seconds(p.created_at),
     source_time: timeRaw(p.created_at),
   });
 }
@@ -79,7 +80,7 @@ function serviceAccount(item: unknown, projectId: string): EntityResult<NhiConte
     ...blankNhi(P, 'service_account', id),
     name: str(s.name),
     parent_nhi_id: nhiId(P, 'project', projectId),
-    created_at: optionalSecondsToMs(s.created_at),
+    created_at: seconds(s.created_at),
     source_time: timeRaw(s.created_at),
   });
 }
@@ -109,8 +110,8 @@ function projectApiKey(item: unknown, projectId: string): EntityResult<NhiConten
     parent_nhi_id: saId ? nhiId(P, 'service_account', saId) : nhiId(P, 'project', projectId),
     owner_email: str(user?.email),
     owner_platform_user_id: userId ? personId(P, userId) : null,
-    created_at: optionalSecondsToMs(k.created_at),
-    last_used_at: optionalSecondsToMs(k.last_used_at),
+    created_at: seconds(k.created_at),
+    last_used_at: seconds(k.last_used_at),
     redacted_value: str(k.redacted_value),
     source_time: timeRaw(k.created_at),
   });
@@ -129,8 +130,8 @@ export function openAiAdminApiKey(item: unknown): EntityResult<NhiContent> {
     name: str(k.name),
     owner_email: owner?.type === 'user' ? str(owner.email) : null,
     owner_platform_user_id: ownerId ? personId(P, ownerId) : null,
-    created_at: optionalSecondsToMs(k.created_at),
-    last_used_at: optionalSecondsToMs(k.last_used_at),
+    created_at: seconds(k.created_at),
+    last_used_at: seconds(k.last_used_at),
     redacted_value: str(k.redacted_value),
     source_time: timeRaw(k.created_at),
   });
@@ -140,6 +141,5 @@ function one(content: NhiContent): EntityResult<NhiContent> {
   return { ok: true, entities: [nonHuman(content)] };
 }
 
-function timeRaw(value: unknown): string | null {
-  return value === undefined || value === null ? null : String(value);
-}
+const seconds = (value: unknown) => optionalTime('unix_seconds', value);
+const timeRaw = timeText;

@@ -3,6 +3,7 @@
 // the same way. Auth: `Authorization: Bearer <admin key>`.
 import { afterIdPage, paginate, serialiseElement, type HttpClient, type Query } from '#source';
 import { nhiVersion, personVersion } from '../../identity.ts';
+import { asObject, idOf } from '../../normalise/common.ts';
 import { inventory, type PlatformDeps, type PlatformSource } from '../types.ts';
 import { normaliseOpenAiAudit } from './audit.ts';
 import { openAiAdminApiKey, openAiProjectItem, openAiUser, type ProjectInventoryItem } from './inventory.ts';
@@ -80,8 +81,9 @@ async function* projectInventory(http: HttpClient, limit: number, signal: AbortS
   for await (const page of projectPages) {
     yield page.items.map((item) => ({ kind: 'project' as const, item }));
     for (const project of page.items) {
-      const projectId = (project as { id?: unknown } | null)?.id;
-      if (typeof projectId !== 'string' || projectId === '') continue;
+      // The id the project mapper keys it by; an element it refuses has no children to list.
+      const projectId = idOf(asObject(project)?.id);
+      if (projectId === null) continue;
       const base = `/organization/projects/${encodeURIComponent(projectId)}`;
       for (const [kind, path, query] of [
         ['service_account', `${base}/service_accounts`, {}],
