@@ -1,26 +1,32 @@
-// Imports device inventory exports onto tether.identity.devices.
+// Imports device inventory exports onto tether.identity.devices: each host
+// as a DeviceVersion keyed '<device_id>@<valid_from>', refused hosts to the
+// DLQ with their bytes and reason; findings (dropped IPs, merged or shared
+// serials) are logged.
 import { versionKey } from '#schemas';
 import { importItems, readJsonRecords, type FileImportDeps, type FileImportSummary, type ProcessedItem } from '#source';
-import { normaliseFleetHost } from './fleet-hosts.ts';
+import { normaliseFleetHosts, type HostInput, type HostNote } from './fleet-import.ts';
 
 export const SOURCE = 'fleet/hosts';
 
-export async function importFleetHosts(path: string, deps: Omit<FileImportDeps, 'service'>, now = Date.now()): Promise<FileImportSummary> {
-  const items: ProcessedItem[] = [];
-  for await (const batch of readJsonRecords(path, { batchSize: 1_000 })) {
-    for (const record of batch) {
-      if (record.error) {
-        items.push({ raw: record.raw, result: { ok: false, stage: 'parsing', error: record.error } });
-        continue;
-      }
-      const result = normaliseFleetHost(record.value, { observedAt: now });
-      items.push({
-        raw: record.raw,
-        result: result.ok
-          ? { ok: true, records: [{ role: 'identityDevices', key: versionKey(result.version.device_id, result.version.valid_from), value: result.version }] }
-          : { ok: false, stage: 'normalising', error: result.error },
-      });
-    }
-  }
-  return importItems(SOURCE, items, { ...deps, service: 'ingest-devices' });
+export interface HostsImportSummary extends FileImportSummary {
+  notes: HostNote[];
+}
+
+/** Notes logged in full; the rest are counted. */
+const NOTES_LOGGED = 20;
+
+export async function importFleetHosts(path: string, deps: Omit<FileImportDeps, 'service'>, now = Date.now()): Promise<HostsImportSummary> {
+  // The whole export is read before anything is sent: duplicates and merges are decided across it.
+  const inputs: HostInput[] = [];
+  for await (const batch of readJsonRecords(path, { batchSize: 1_000 })) inputs.push(...batch);
+  const { rows, notes } = normaliseFleetHosts(inputs, { observedAt: now });
+  const items: ProcessedItem[] = rows.map((row) => ({
+    raw: row.raw,
+    result: row.ok
+      ? { ok: true, records: [{ role: 'identityDevices', key: versionKey(row.version.device_id, row.version.valid_from), value: row.version }] }
+      : { ok: false, stage: row.stage, error: row.error },
+  }));
+  if (notes.length > 0) deps.log.warn({ source: SOURCE, count: notes.length, notes: notes.slice(0, NOTES_LOGGED) }, 'hosts imported with findings');
+  const summary = await importItems(SOURCE, items, { ...deps, service: 'ingest-devices' });
+  return { ...summary, notes };
 }

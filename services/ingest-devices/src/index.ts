@@ -18,7 +18,7 @@ program
     const producer = await pipeline.kafka.producer.producer();
     try {
       const summary = await importFleetHosts(file, { producer, codec: pipeline.codec, topics: pipeline.topics, log });
-      process.stderr.write(`devices import: ${summary.items} hosts, ${summary.sent} versions produced, ${summary.dead} to the DLQ\n`);
+      process.stderr.write(`devices import: ${summary.items} hosts, ${summary.sent} versions produced, ${summary.dead} to the DLQ, ${summary.notes.length} findings\n`);
     } finally {
       await producer.close();
     }

@@ -28,6 +28,8 @@ describe('Fleet hosts', () => {
         assigned_email: 'ana.lima@example.com',
         ip_addresses: ['10.20.30.40', '203.0.113.77'],
       },
+      facts: { fleetId: 121, uuid: '6F0E2C1A-1B2C-4D5E-8F90-0A1B2C3D4E5F', serial: 'C02FAKE0042', lastEnrolledAt: Date.parse('2026-01-05T08:00:00Z') },
+      notes: [],
     });
   });
 
@@ -60,7 +62,7 @@ describe('Fleet hosts', () => {
   });
 
   it('reads the detail endpoint envelope too', () => {
-    const result = normaliseFleetHost({ host: { hardware_serial: 'ABC123', seen_time: '2026-01-01T00:00:00Z' } }, { observedAt: 0 });
+    const result = normaliseFleetHost({ host: { hardware_serial: 'ABC123', seen_time: '2026-01-01T00:00:00Z' } }, { observedAt: OBSERVED });
     expect(result.ok && result.version.device_id).toBe('serial:ABC123');
   });
 });

@@ -19,7 +19,14 @@ program
     const producer = await pipeline.kafka.producer.producer();
     try {
       const summary = await importDirectoryCsv(readFileSync(file), { producer, codec: pipeline.codec, topics: pipeline.topics, log });
-      process.stderr.write(`directory import: ${summary.items} rows, ${summary.sent} versions produced, ${summary.dead} to the DLQ\n`);
+      process.stderr.write(
+        `directory import: ${summary.items} rows, ${summary.sent} versions produced, ${summary.dead} to the DLQ, ` +
+          `${summary.notes.length} findings, ${summary.blankRows} blank rows skipped\n`,
+      );
+      if (summary.fileError) {
+        process.stderr.write(`directory import: file refused: ${summary.fileError.message}\n`);
+        process.exitCode = 1;
+      }
     } finally {
       await producer.close();
     }
