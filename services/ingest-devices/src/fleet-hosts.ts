@@ -13,7 +13,7 @@
 import { TetherError, tetherError } from '#errors';
 import type { DeviceVersion } from '#schemas';
 import { normaliseIp } from './ip.ts';
-import { parseRfc3339, show } from './rfc3339.ts';
+import { parseRfc3339, quoteValue as show } from '#source';
 
 /** Serials that vendors and VMs report when there is none: never a device key (the enricher's list, §A5). */
 const PLACEHOLDER_SERIALS = new Set([

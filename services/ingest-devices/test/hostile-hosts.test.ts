@@ -9,7 +9,7 @@ import { readJsonDocument } from '#source';
 import { normaliseFleetHost } from '../src/fleet-hosts.ts';
 import { normaliseFleetHosts, type HostRow } from '../src/fleet-import.ts';
 import { normaliseIp } from '../src/ip.ts';
-import { parseRfc3339 } from '../src/rfc3339.ts';
+import { parseRfc3339 } from '#source';
 
 const NOW = Date.UTC(2026, 10, 25);
 const ms = (iso: string) => Date.parse(iso);

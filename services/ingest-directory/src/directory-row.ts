@@ -16,7 +16,8 @@
 // resignation would otherwise leave a future leave no later row could undo.
 import { tetherError, type TetherError } from '#errors';
 import type { IdentityAlias, PersonVersion } from '#schemas';
-import { parseIsoTime, show } from './iso-time.ts';
+import { quoteValue as show } from '#source';
+import { parseIsoTime } from './iso-time.ts';
 
 export const REQUIRED_COLUMNS = ['email', 'external_id', 'status', 'source', 'updated_at'] as const;
 export const OPTIONAL_COLUMNS = [

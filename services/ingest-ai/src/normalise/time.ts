@@ -15,6 +15,7 @@
 // typed error (dead-lettered with its bytes); an optional one becomes null
 // and its text stays in `source_time`.
 import { tetherError, type TetherError } from '#errors';
+import { parseRfc3339, type TimeResult } from '#source';
 
 export type TimeFormat = 'unix_seconds' | 'rfc3339' | 'epoch_ms';
 
@@ -28,7 +29,7 @@ export const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** How far after its reading an event may claim to be before it is flagged (clock skew). */
 export const FUTURE_TOLERANCE_MS = 86_400_000;
 
-export type TimeResult = { ok: true; ms: number } | { ok: false; reason: string };
+export type { TimeResult };
 
 /** Pure: a source value in `format` to epoch ms, or why not. */
 export function parseTime(format: TimeFormat, value: unknown): TimeResult {
@@ -97,29 +98,8 @@ function fromMillis(value: unknown): number | string {
   return Math.floor(Number(value));
 }
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)$/;
-
 function fromRfc3339(value: unknown): number | string {
   if (typeof value !== 'string') return `${describe(value)} is not a string`;
-  const m = RFC3339.exec(value);
-  if (!m) return `${describe(value)} is not an RFC 3339 date-time with a zone`;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  const offsetH = m[10] === undefined ? 0 : Number(m[10]);
-  const offsetM = m[11] === undefined ? 0 : Number(m[11]);
-  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return `${describe(value)} is not a calendar date`;
-  if (hour > 23 || minute > 59 || second > 60 || offsetH > 23 || offsetM > 59) return `${describe(value)} is not a time of day`;
-  // A leap second (:60) is the last millisecond of its minute.
-  const millis = second === 60 ? 999 : Number((m[7] ?? '').slice(0, 3).padEnd(3, '0'));
-  const local = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59), millis);
-  const sign = m[9] === '-' ? -1 : 1;
-  // Year 0000-0099 would be read by Date.UTC as 1900-1999; they are before MIN_TIME_MS either way.
-  return year < 1900 ? Number.NEGATIVE_INFINITY : local - sign * (offsetH * 60 + offsetM) * 60_000;
-}
-
-function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeap(year) ? 1 : 0);
-}
-
-function isLeap(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const result = parseRfc3339(value);
+  return result.ok ? result.ms : result.reason;
 }
