@@ -153,6 +153,16 @@ describe.each(KAFKA_CLIENT_NAMES)('Kafka adapter %s', (clientName) => {
     expect(partition!.high - partition!.low).toBe(48n);
   });
 
+  it('fails run() when the group refuses the consumer, instead of never starting', async () => {
+    const prefix = uniqueTopicPrefix();
+    const topics = await createTopics(client, prefix);
+    // The broker allows session timeouts of 6-1800 s (group.min/max.session.timeout.ms): 4 s is refused on join.
+    const consumer = client.consumer({ groupId: uniqueName('refused'), sessionTimeoutMs: 4_000, maxWaitMs: 100 });
+    const started = consumer.run({ topics: [topics.accessRaw], fromBeginning: true, eachBatch: async () => undefined });
+    await expect(started).rejects.toThrow();
+    await consumer.stop().catch(() => undefined);
+  });
+
   it('creates compacted topics idempotently', async () => {
     const prefix = uniqueTopicPrefix();
     const first = await createTopics(client, prefix);

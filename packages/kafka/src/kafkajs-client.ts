@@ -92,10 +92,22 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
           topics = run.topics;
           await consumer.connect();
           await consumer.subscribe({ topics: [...run.topics], fromBeginning: run.fromBeginning });
-          consumer.on(consumer.events.CRASH, (event) => {
-            if (!event.payload.restart) run.onCrash?.(event.payload.error);
+          // A consumer that fails before it ever joins must fail run(), not leave it pending forever.
+          let failedToJoin: (err: unknown) => void = () => {};
+          const joined = new Promise<void>((resolve, reject) => {
+            failedToJoin = reject;
+            consumer.on(consumer.events.GROUP_JOIN, () => {
+              restarts = 0;
+              resolve();
+            });
           });
-          const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+          // Awaited below, once consumer.run() returns; until then a rejection must not count as unhandled.
+          joined.catch(() => undefined);
+          consumer.on(consumer.events.CRASH, (event) => {
+            if (event.payload.restart) return;
+            failedToJoin(event.payload.error);
+            run.onCrash?.(event.payload.error);
+          });
           await consumer.run({
             autoCommit: false,
             eachBatchAutoResolve: false,

@@ -25,7 +25,15 @@ class EpochMillisType extends avro.types.LogicalType {
   }
 }
 
-export const AVRO_OPTIONS = { logicalTypes: { 'timestamp-millis': EpochMillisType } } as const;
+/**
+ * Options for avro.Type.forSchema, fresh on every call: avsc stores every
+ * named type in `options.registry`, creating it on the options object it was
+ * given, so one shared object would make the second schema naming a type
+ * (the next writer version of the same record) fail as a duplicate.
+ */
+export function avroOptions(registry: Record<string, avro.Type> = {}) {
+  return { logicalTypes: { 'timestamp-millis': EpochMillisType }, registry };
+}
 
 export interface LoadedSchemas {
   /** Top-level record name (short) -> avsc type. */
@@ -50,7 +58,7 @@ export function loadSchemas(dir: string = SCHEMA_DIR): LoadedSchemas {
       const { file, json } = pending[i]!;
       try {
         const scratch = { ...registry };
-        const type = avro.Type.forSchema(json as avro.Schema, { ...AVRO_OPTIONS, registry: scratch });
+        const type = avro.Type.forSchema(json as avro.Schema, avroOptions(scratch));
         Object.assign(registry, scratch);
         types.set(json.name, type);
         pending.splice(i, 1);

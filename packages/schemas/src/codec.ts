@@ -6,7 +6,7 @@ import avro from 'avsc';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { TopicRole } from '#config';
 import { tetherError } from '#errors';
-import { AVRO_OPTIONS, loadSchemas, type LoadedSchemas } from './avro-types.ts';
+import { avroOptions, loadSchemas, type LoadedSchemas } from './avro-types.ts';
 import { RECORD_FOR_TOPIC, registerSchemas, type RecordForTopic } from './registry.ts';
 
 const MAGIC = 0;
@@ -17,6 +17,9 @@ const HEADER_BYTES = 5;
  * codec refuses it first (the sender dead-letters it and moves on).
  */
 export const MAX_RECORD_BYTES = 900 * 1024;
+
+/** One writer-schema lookup; a registry that accepts the connection and never answers must not stall a consumer forever. */
+const REGISTRY_TIMEOUT_MS = 15_000;
 
 export interface Codec {
   encode<R extends TopicRole>(role: R, value: RecordForTopic[R]): Buffer;
@@ -48,12 +51,18 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
     let pending = writerTypes.get(id);
     if (!pending) {
       pending = (async () => {
-        const res = await fetch(`${baseUrl}/schemas/ids/${id}`);
+        let res: Response;
+        try {
+          res = await fetch(`${baseUrl}/schemas/ids/${id}`, { signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) });
+        } catch (err) {
+          // Unreachable or silent says nothing about the record: the caller retries, never dead-letters.
+          throw tetherError('TETHER_SCHEMA_REGISTRY', `registry unreachable fetching schema ${id}: ${(err as Error).message}`, { retriable: true, cause: err });
+        }
         if (!res.ok) {
-          throw tetherError('TETHER_SCHEMA_REGISTRY', `registry has no schema ${id} (HTTP ${res.status})`, { retriable: res.status >= 500 });
+          throw tetherError('TETHER_SCHEMA_REGISTRY', `registry has no schema ${id} (HTTP ${res.status})`, { retriable: res.status >= 500 || res.status === 429 });
         }
         const body = (await res.json()) as { schema: string };
-        return avro.Type.forSchema(JSON.parse(body.schema) as avro.Schema, AVRO_OPTIONS);
+        return avro.Type.forSchema(JSON.parse(body.schema) as avro.Schema, avroOptions());
       })();
       pending.catch(() => writerTypes.delete(id));
       writerTypes.set(id, pending);

@@ -31,11 +31,12 @@ export interface BuiltRow {
 export function buildRow<R extends SinkRole>(role: R, record: RecordForTopic[R], at: DlqPosition): BuiltRow {
   switch (role) {
     case 'accessEnriched': {
-      const row = accessEventRow(record as RecordForTopic['accessEnriched']);
+      const { raw: rawText, ...rest } = accessEventRow(record as RecordForTopic['accessEnriched']);
       // Non-UTF-8 raw is stored as base64: filtered as latin1 (one char per byte) and encoded again.
-      const raw = row.raw_encoding === 'utf8' ? redactSecrets(row.raw) : redactBase64(row.raw);
-      const unmapped = redactSecrets(row.unmapped);
-      return { table: TABLE_FOR_ROLE[role], row: { ...row, raw: raw.text, unmapped: unmapped.text }, redactions: raw.redactions + unmapped.redactions };
+      const raw = rest.raw_encoding === 'utf8' ? redactSecrets(rawText) : redactBase64(rawText);
+      // Every other text column too: a project named after a key, a token in a user agent.
+      const others = redactedIdentityRow(TABLE_FOR_ROLE[role], rest);
+      return { table: others.table, row: { ...others.row, raw: raw.text }, redactions: raw.redactions + others.redactions };
     }
     case 'identityUsers':
       return redactedIdentityRow(TABLE_FOR_ROLE[role], personVersionRow(record as RecordForTopic['identityUsers']));
@@ -94,6 +95,8 @@ function redactBase64(encoded: string): { text: string; redactions: number } {
 
 /** Identity records carry names, emails and aliases a hostile source controls: every text column is filtered too. */
 function redactedIdentityRow(table: TableName, row: object): BuiltRow {
+  // One test over all the row's text first: nearly every row holds no secret.
+  if (!mayHoldSecret(Object.values(row))) return { table, row, redactions: 0 };
   let redactions = 0;
   const clean = (value: unknown): unknown => {
     if (typeof value === 'string') {
@@ -105,4 +108,14 @@ function redactedIdentityRow(table: TableName, row: object): BuiltRow {
   };
   const cleaned = Object.fromEntries(Object.entries(row).map(([column, value]) => [column, clean(value)]));
   return { table, row: cleaned, redactions };
+}
+
+function mayHoldSecret(values: readonly unknown[]): boolean {
+  const texts: string[] = [];
+  const collect = (value: unknown) => {
+    if (typeof value === 'string') texts.push(value);
+    else if (Array.isArray(value)) value.forEach(collect);
+  };
+  values.forEach(collect);
+  return redactSecrets(texts.join('\n')).redactions > 0;
 }

@@ -10,7 +10,7 @@
 // of its batch lands.
 import type { TopicRole } from '#config';
 import { TABLES, classifyWriteError, clickHouseErrorInfo, loggableClickHouseMessage, type ClickHouse, type DlqPosition, type TableName } from '#clickhouse';
-import { TetherError, errorMessage, tetherError } from '#errors';
+import { TetherError, errorMessage, isRetriable, tetherError } from '#errors';
 import type { ConsumedBatch, Consumer } from '#kafka';
 import type { Logger } from '#log';
 import type { Codec } from '#schemas';
@@ -104,8 +104,13 @@ export function createStreamSink(options: StreamSinkOptions): StreamSink {
     }
   }
 
-  /** Runs `write` until it succeeds, pausing the consumer while it fails. Never gives up: nothing is lost. */
-  async function untilWritten<T>(what: string, table: string, classify: (err: unknown) => string, write: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `write` until it succeeds, pausing the consumer while it fails. Never
+   * gives up on what `transient` accepts (all errors by default): nothing is lost.
+   */
+  async function untilWritten<T>(
+    what: string, table: string, classify: (err: unknown) => string, write: () => Promise<T>, transient: (err: unknown) => boolean = () => true,
+  ): Promise<T> {
     let attempt = 0;
     try {
       for (;;) {
@@ -117,6 +122,7 @@ export function createStreamSink(options: StreamSinkOptions): StreamSink {
           }
           return result;
         } catch (err) {
+          if (!transient(err)) throw err;
           attempt += 1;
           if (attempt === 1) hold();
           const kind = classify(err);
@@ -218,7 +224,8 @@ export function createStreamSink(options: StreamSinkOptions): StreamSink {
       }
       let built;
       try {
-        const record = await codec.decode(role, original);
+        // A registry that is down says nothing about the record: wait for it (paused), never dead-letter.
+        const record = await untilWritten('schema lookup', consumed.topic, () => 'registry', () => codec.decode(role, original), isRetriable);
         built = buildRow(role, record, at);
       } catch (err) {
         if (role === 'dlq') {

@@ -24,6 +24,18 @@ describe('buildRow', () => {
     expect(built.redactions).toBe(3);
   });
 
+  it('redacts secrets in every text column of an event, not only the payloads', () => {
+    const event = humanKeyCreated();
+    event.event.targets = [{ ...event.event.targets[0]!, name: 'deploy sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q' }];
+    event.event.src = { ...event.event.src, user_agent: 'curl/8.5 (Authorization: Bearer abcdefghijklmnopqrstuvwxyz)' };
+    const built = buildRow('accessEnriched', event, at);
+    const row = built.row as { target_names: string[]; src_user_agent: string; event_id: string };
+    expect(row.target_names).toEqual(['deploy [redacted]']);
+    expect(row.src_user_agent).toBe('curl/8.5 (Authorization: Bearer [redacted])');
+    expect(row.event_id).toBe(event.event.event_id);
+    expect(JSON.stringify(built.row)).not.toMatch(/sk-proj-Zq8|abcdefghijklmnopqrstuvwxyz/);
+  });
+
   it('redacts non-UTF-8 raw payloads (stored as base64) byte for byte around the secret', () => {
     const event = humanKeyCreated();
     event.event.raw = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(' sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q '), Buffer.from([0x80])]);

@@ -6,6 +6,7 @@ import { topicNames } from '#config';
 import type { ClickHouse } from '#clickhouse';
 import type { ConsumeOptions, Consumer } from '#kafka';
 import type { Codec, EnrichedAccessEvent } from '#schemas';
+import { tetherError } from '#errors';
 import type { DeadLetterInput, DeadLetterWriter } from '#service';
 import { captureLogger, waitFor } from '#testkit';
 import { createSinkMetrics } from '../src/metrics.ts';
@@ -26,12 +27,18 @@ function fakeConsumer() {
   return { consumer, calls, options: () => options! };
 }
 
-/** Values on the wire are just indexes into this list: the codec is not under test here. */
-function fakeCodec(events: EnrichedAccessEvent[]): Codec {
+/**
+ * Values on the wire are just indexes into this list: the codec is not under
+ * test here. 'w:<index>' was written with a schema the codec must fetch from
+ * the registry, which fails (retriably) while `registry.down`.
+ */
+function fakeCodec(events: EnrichedAccessEvent[], registry = { down: false }): Codec {
   return {
     encode: () => Buffer.alloc(0),
     decode: async (_role, bytes) => {
-      const event = events[Number(bytes.toString())];
+      const text = bytes.toString();
+      if (text.startsWith('w:') && registry.down) throw tetherError('TETHER_SCHEMA_REGISTRY', 'registry unreachable fetching schema 7: fetch failed', { retriable: true });
+      const event = events[Number(text.replace(/^w:/, ''))];
       if (!event) throw Object.assign(new Error('not in the Confluent wire format'), { code: 'TETHER_DECODE' });
       return event as never;
     },
@@ -58,7 +65,7 @@ function fakeClickHouse(down: { value: boolean }) {
   return { ch, inserted, attempts: () => attempts };
 }
 
-function setup(down = { value: false }) {
+function setup(down = { value: false }, registry = { down: false }) {
   const events = [numberedEvent(1), numberedEvent(2), numberedEvent(3)];
   const consumers: ReturnType<typeof fakeConsumer>[] = [];
   const clickhouse = fakeClickHouse(down);
@@ -73,7 +80,7 @@ function setup(down = { value: false }) {
       consumers.push(fake);
       return fake.consumer;
     },
-    codec: fakeCodec(events),
+    codec: fakeCodec(events, registry),
     clickhouse: clickhouse.ch,
     deadLetters,
     metrics: createSinkMetrics({ defaultMetrics: false }),
@@ -123,6 +130,22 @@ describe('stream sink', () => {
     await deliver(['0', 'garbage', '2']);
     expect(inserted).toHaveLength(2);
     expect(letters).toEqual([expect.objectContaining({ stage: 'parsing', topic: topics.accessEnriched, offset: 1n, original: Buffer.from('garbage') })]);
+  });
+
+  it('waits for a registry that is down instead of dead-lettering what it cannot decode yet', async () => {
+    const registry = { down: true };
+    const { sink, inserted, letters, deliver } = setup({ value: false }, registry);
+    await sink.start();
+    let settled = false;
+    const batch = deliver(['0', 'w:1']).then(() => (settled = true));
+    await waitFor(() => sink.status().paused || undefined, { what: 'a stream paused on the registry' });
+    expect(settled).toBe(false);
+    expect(sink.status().lastWriteError).toContain('registry unreachable');
+    registry.down = false;
+    await batch;
+    expect(letters).toEqual([]);
+    expect(inserted).toHaveLength(2);
+    expect(sink.status().paused).toBe(false);
   });
 
   it('replaces a crashed consumer and rejoins its group', async () => {

@@ -1,0 +1,92 @@
+// The codec's decode of records written with another schema version: the
+// writer schema is fetched from the registry, and a registry that is down or
+// silent is a transient condition (retriable), never a bad record.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isRetriable } from '#errors';
+import { avroOptions } from '../src/avro-types.ts';
+import { createCodec, loadSchemas } from '../src/index.ts';
+
+const servers: Server[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+});
+
+/** A registry that answers /schemas/ids/:id with `statuses` in turn (the last repeats), serving `schema` on 200. */
+async function registryServing(schema: object, statuses: number[]): Promise<{ url: string; hits: () => number }> {
+  let hits = 0;
+  const server = createServer((req, res) => {
+    const status = statuses[Math.min(hits, statuses.length - 1)]!;
+    hits += 1;
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(status === 200 ? JSON.stringify({ schema: JSON.stringify(schema) }) : '{"error_code":50001}');
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits };
+}
+
+/** A checkpoint written by a newer producer (schema id `id`) whose schema added optional fields. */
+function newerCheckpoint(id = 4242, added = ['added_later']): { schema: object; bytes: Buffer } {
+  const schema = structuredClone(loadSchemas().schemas.get('IngestCheckpoint')) as { fields: object[] };
+  for (const name of added) schema.fields.push({ name, type: ['null', 'string'], default: null });
+  const value = { checkpoint_id: 'openai/audit_logs/poll', cursor: '{}', updated_at: 1, records_total: 2, ...Object.fromEntries(added.map((n) => [n, null])) };
+  const body = avro.Type.forSchema(schema as avro.Schema, avroOptions()).toBuffer(value);
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(id, 1);
+  return { schema, bytes: Buffer.concat([header, body]) };
+}
+
+async function codecAt(registryUrl: string) {
+  const registry = { register: async () => ({ id: 1 }) } as unknown as SchemaRegistry;
+  return createCodec({ registry, registryUrl });
+}
+
+describe('codec decode of another schema version', () => {
+  it('says a registry that is down or refuses is transient, then decodes once it answers', async () => {
+    const { schema, bytes } = newerCheckpoint();
+    const registry = await registryServing(schema, [503, 200]);
+    const codec = await codecAt(registry.url);
+    const down = await codec.decode('ingestCheckpoints', bytes).catch((err: unknown) => err);
+    expect(down).toMatchObject({ code: 'TETHER_SCHEMA_REGISTRY' });
+    expect(isRetriable(down)).toBe(true);
+    await expect(codec.decode('ingestCheckpoints', bytes)).resolves.toMatchObject({ checkpoint_id: 'openai/audit_logs/poll', records_total: 2 });
+  });
+
+  it('says an unreachable registry is transient, and an unknown schema id is not', async () => {
+    const { schema, bytes } = newerCheckpoint();
+    const closed = await registryServing(schema, [200]);
+    const url = closed.url;
+    servers.splice(0).forEach((s) => s.close());
+    const unreachable = await (await codecAt(url)).decode('ingestCheckpoints', bytes).catch((err: unknown) => err);
+    expect(unreachable).toMatchObject({ code: 'TETHER_SCHEMA_REGISTRY' });
+    expect(isRetriable(unreachable)).toBe(true);
+
+    const missing = await registryServing(schema, [404]);
+    const unknown = await (await codecAt(missing.url)).decode('ingestCheckpoints', bytes).catch((err: unknown) => err);
+    expect(unknown).toMatchObject({ code: 'TETHER_SCHEMA_REGISTRY' });
+    expect(isRetriable(unknown)).toBe(false);
+  });
+
+  it('decodes records of two later versions of one record, each with its own writer schema', async () => {
+    const v2 = newerCheckpoint(5001, ['added_later']);
+    const v3 = newerCheckpoint(5002, ['added_later', 'added_even_later']);
+    let hits = 0;
+    const server = createServer((req, res) => {
+      hits += 1;
+      const schema = req.url?.endsWith('/5002') ? v3.schema : v2.schema;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ schema: JSON.stringify(schema) }));
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const codec = await codecAt(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    await expect(codec.decode('ingestCheckpoints', v2.bytes)).resolves.toMatchObject({ records_total: 2 });
+    await expect(codec.decode('ingestCheckpoints', v3.bytes)).resolves.toMatchObject({ records_total: 2 });
+    await expect(codec.decode('ingestCheckpoints', v3.bytes)).resolves.toMatchObject({ records_total: 2 });
+    expect(hits).toBe(2);
+  });
+});
