@@ -26,6 +26,7 @@ export type WriteErrorKind = 'row' | 'schema' | 'unavailable';
 // Errors ClickHouse raises while parsing or converting the inserted data.
 const ROW_ERROR_CODES = new Set([
   6, // CANNOT_PARSE_TEXT
+  25, // CANNOT_PARSE_ESCAPE_SEQUENCE (a lone surrogate's \ud800 in JSON)
   26, // CANNOT_PARSE_QUOTED_STRING
   27, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
   38, // CANNOT_PARSE_DATE

@@ -9,6 +9,7 @@ const v18 = {
   nullInString: 'Code: 26, e.displayText() = DB::Exception: Cannot parse JSON string: expected opening quote: (while read the value of key stage): (at row 2)\n, e.what() = DB::Exception\n',
   unknownField: 'Code: 117, e.displayText() = DB::Exception: Unknown field found while parsing JSONEachRow format: nope: (at row 1)\n, e.what() = DB::Exception\n',
   noTable: "Code: 60, e.displayText() = DB::Exception: Table sink_x.access_events doesn't exist., e.what() = DB::Exception\n",
+  loneSurrogate: 'Code: 25, e.displayText() = DB::Exception: Cannot parse escape sequence: missing second part of surrogate pair: (while read the value of key s), e.what() = DB::Exception\n',
   tooManyParts: 'Code: 252, e.displayText() = DB::Exception: Too many parts (300). Merges are processing significantly slower than inserts., e.what() = DB::Exception\n',
 };
 
@@ -32,6 +33,7 @@ describe('ClickHouse write errors', () => {
     expect(classifyWriteError(new Error(v18.unsigned))).toBe('row');
     expect(classifyWriteError(new Error(v18.parse))).toBe('row');
     expect(classifyWriteError(new Error(v18.nullInString))).toBe('row');
+    expect(classifyWriteError(new Error(v18.loneSurrogate))).toBe('row');
     expect(classifyWriteError(new Error(v18.unknownField))).toBe('schema');
     expect(classifyWriteError(new Error(v18.noTable))).toBe('schema');
     expect(classifyWriteError(new Error(v18.tooManyParts))).toBe('unavailable');
