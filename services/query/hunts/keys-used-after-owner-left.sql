@@ -2,7 +2,9 @@
 -- description: Events where an API key or service account acted while the person owning it was no longer
 -- description: active: either the owner chain enrichment built says so (the owner's state at the event's
 -- description: time), or identity data that arrived later shows the owner, inactive now, had left before the
--- description: event (a backdated termination). Newest first.
+-- description: event (a backdated termination). Each finding names one person and that person's departure:
+-- description: the chain's owner for the first, the key's owner by identity data for the second, which counts
+-- description: only when the chain named no person or the same one. Newest first.
 -- param since DateTime default now-30d
 -- param until DateTime default now
 SELECT
@@ -13,11 +15,11 @@ SELECT
     outcome,
     acting_kind,
     acting_id,
-    if(chain_owner != '', chain_owner, owner_now) AS owner_person_id,
+    if(by_chain, chain_owner, owner_now) AS owner_person_id,
     owner_state_at_event,
-    if(owner_left_ms = 0, CAST(NULL AS Nullable(UInt64)), toNullable(owner_left_ms)) AS owner_left_at_ms,
-    if(owner_state_at_event IN ('inactive', 'suspended'), 'owner inactive at the event (enrichment)',
-       'owner left before the event (identity data)') AS finding,
+    if(owner_left_ms > 0 AND (NOT by_chain OR chain_owner = owner_now), toNullable(owner_left_ms),
+       CAST(NULL AS Nullable(UInt64))) AS owner_left_at_ms,
+    if(by_chain, 'owner inactive at the event (enrichment)', 'owner left before the event (identity data)') AS finding,
     src_ip,
     src_user_agent
 FROM
@@ -29,7 +31,8 @@ FROM
         chain_ids[1] AS acting_id,
         indexOf(chain_kinds, 'person') AS owner_link,
         if(owner_link > 0, chain_ids[owner_link], '') AS chain_owner,
-        if(owner_link > 0, ifNull(chain_statuses[owner_link], ''), '') AS owner_state_at_event
+        if(owner_link > 0, ifNull(chain_statuses[owner_link], ''), '') AS owner_state_at_event,
+        owner_state_at_event IN ('inactive', 'suspended') AS by_chain
     FROM access_events FINAL
     WHERE event_time >= {since:DateTime} AND event_time < {until:DateTime}
       AND length(chain_kinds) > 0
@@ -44,6 +47,6 @@ ANY LEFT JOIN
         SELECT person_id AS owner_person_id, left_at_ms AS left_ms FROM person_departures WHERE active = 0
     ) AS departed USING owner_person_id
 ) AS departures USING acting_id
-WHERE owner_state_at_event IN ('inactive', 'suspended')
-   OR (owner_left_ms > 0 AND event_time_ms >= owner_left_ms)
+WHERE by_chain
+   OR (owner_left_ms > 0 AND event_time_ms >= owner_left_ms AND (chain_owner = '' OR chain_owner = owner_now))
 ORDER BY event_time_ms DESC, event_id

@@ -21,7 +21,7 @@ import { testConfig, uniqueName } from '#testkit';
 export const t = (iso: string): number => Date.parse(iso);
 const SRC = (platform: string, feed: string, at: number) => ({ platform, feed, source_time: null, observed_at: at });
 
-function person(id: string, at: string, fields: Partial<PersonVersion> & { email: string | null }): PersonVersion {
+export function person(id: string, at: string, fields: Partial<PersonVersion> & { email: string | null }): PersonVersion {
   const active = fields.active ?? true;
   return {
     person_id: id, record_kind: 'directory', valid_from: t(at), source: SRC('okta', 'users', t(at) + 60_000),
@@ -58,7 +58,7 @@ function device(id: string, managed: boolean, assigned: string | null): DeviceVe
 
 export const DEVICES: DeviceVersion[] = [device('dev-mac-1', true, 'okta:00u_alice'), device('dev-mac-2', true, 'okta:00u_bob'), device('dev-byod-9', false, null)];
 
-function nhi(id: string, at: string, fields: Partial<NonHumanIdentityVersion>): NonHumanIdentityVersion {
+export function nhi(id: string, at: string, fields: Partial<NonHumanIdentityVersion>): NonHumanIdentityVersion {
   const [platform = '', kind = '', ...rest] = id.split(':');
   const active = fields.active ?? true;
   return {
@@ -83,7 +83,7 @@ export const NHIS: NonHumanIdentityVersion[] = [
   nhi('openai:api_key:key_erin', '2026-01-02T00:00:00Z', { owner_email: 'erin@acme.test' }),
 ];
 
-function connector(id: string, at: string, fields: Partial<ConnectorVersion>): ConnectorVersion {
+export function connector(id: string, at: string, fields: Partial<ConnectorVersion>): ConnectorVersion {
   const [provider = '', client = ''] = id.split(':');
   const active = fields.active ?? true;
   return {
@@ -105,7 +105,7 @@ export const CONNECTORS: ConnectorVersion[] = [
 
 // ---------------------------------------------------------------- events ---
 
-const personAt = (id: string, email: string, state: string, since: string): PersonAtTime => ({
+export const personAt = (id: string, email: string, state: string, since: string): PersonAtTime => ({
   person_id: id, email, display_name: null, department: 'Engineering', title: null, manager_person_id: null, lifecycle_state: state,
   version_valid_from: t(since), version_source: 'okta/users',
 });
@@ -126,7 +126,7 @@ const MAC1 = deviceAt(DEVICES[0]!);
 const MAC2 = deviceAt(DEVICES[1]!);
 const BYOD = deviceAt(DEVICES[2]!);
 
-const link = (kind: string, id: string, status: string | null = 'active'): ChainLink => ({ kind, id, name: null, status });
+export const link = (kind: string, id: string, status: string | null = 'active'): ChainLink => ({ kind, id, name: null, status });
 
 interface EventSpec {
   id: string;
