@@ -155,8 +155,13 @@ function huntName(path: string): string {
   }
 }
 
-function queryParams(url: URL): RawParams {
-  const out: Record<string, string | string[]> = {};
+/**
+ * The query string as raw parameters, a repeated name as a list. No
+ * prototype: `__proto__` is a name like any other (refused as unknown),
+ * where on a plain object assigning it would replace the object's prototype.
+ */
+export function queryParams(url: URL): RawParams {
+  const out = Object.create(null) as Record<string, string | string[]>;
   for (const name of new Set(url.searchParams.keys())) {
     const values = url.searchParams.getAll(name);
     out[name] = values.length === 1 ? values[0]! : values;

@@ -147,15 +147,16 @@ export function quoteBytes(bytes: Uint8Array): string {
 }
 
 /**
- * Epoch ms from epoch ms (number or digits) or an ISO-8601 date / date-time;
- * a time without an offset is UTC. Impossible dates (Feb 30, 25:00) and
- * times outside DateTime's range are refused rather than normalised.
+ * Epoch ms from epoch ms (a number, or 12-13 digits) or an ISO-8601 date /
+ * date-time; a time without an offset is UTC. Impossible dates (Feb 30,
+ * 25:00), shorter digit strings and times outside DateTime's range are
+ * refused rather than normalised.
  */
 export function toEpochMs(value: ParamValue, name = '?'): number {
   let ms: number;
   if (value instanceof Date) ms = value.getTime();
   else if (typeof value === 'number') ms = Number.isSafeInteger(value) ? value : Number.NaN;
-  else if (typeof value === 'string' && /^\d{1,16}$/.test(value)) ms = Number(value);
+  else if (typeof value === 'string' && /^\d+$/.test(value)) ms = epochMsDigits(value, name);
   else if (typeof value === 'string') ms = parseIsoTime(value);
   else throw typeError(name, 'DateTime', value);
   if (!Number.isFinite(ms)) throw bindError(`parameter "${name}" is not a valid DateTime: ${preview(value)}`, { name });
@@ -165,12 +166,30 @@ export function toEpochMs(value: ParamValue, name = '?'): number {
   return ms;
 }
 
+// Typed text is epoch ms only with 12 or 13 digits (1973-03-03 to 2106).
+// Fewer digits are something else: 20260101 (a compact date) or 1767225600
+// (epoch seconds) read as ms would silently query January 1970.
+const EPOCH_MS_DIGITS = /^[1-9]\d{11,12}$/;
+
+function epochMsDigits(text: string, name: string): number {
+  if (EPOCH_MS_DIGITS.test(text)) return Number(text);
+  const hint = text.length === 8
+    ? `; for the date write ${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6)}`
+    : text.length === 10 ? `; as epoch seconds that is ${text}000 in ms` : '';
+  throw bindError(
+    `parameter "${name}" is not a valid DateTime: ${preview(text)} is not epoch milliseconds (12 or 13 digits, from 1973) nor ISO-8601 (2026-01-01, 2026-01-01T09:30:00Z)${hint}`,
+    { name },
+  );
+}
+
 // ---------------------------------------------------------------- scanner ---
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 const DATETIME_MAX_MS = 4_294_967_295_999;
+/** The smallest normal Float64, 2.2250738585072014e-308: the smallest magnitude 18.16 parses. */
+const FLOAT64_MIN_NORMAL = 2 ** -1022;
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
@@ -249,6 +268,13 @@ function float(value: ParamValue, name: string): string {
   else if (typeof value === 'string' && /^-?\d{1,300}(\.\d{1,300})?([eE][+-]?\d{1,3})?$/.test(value)) n = Number(value);
   else throw typeError(name, 'Float64', value);
   if (!Number.isFinite(n)) throw bindError(`parameter "${name}" must be a finite Float64`, { name });
+  // 18.16's lexer reads number literals with strtod and calls an underflow a
+  // syntax error: subnormals (and text so small it reads as 0) are refused
+  // here, with the reason, instead of failing the whole query on the server.
+  const nonZeroText = typeof value === 'string' && /[1-9]/.test(value.replace(/[eE].*$/, ''));
+  if ((n !== 0 && Math.abs(n) < FLOAT64_MIN_NORMAL) || (n === 0 && nonZeroText)) {
+    throw bindError(`parameter "${name}" is too close to zero for a Float64 literal (magnitude below ${FLOAT64_MIN_NORMAL}; use 0)`, { name });
+  }
   // String(n) is digits, '.', 'e', '+', '-' only: a valid ClickHouse numeric literal.
   return Object.is(n, -0) ? '0' : String(n);
 }

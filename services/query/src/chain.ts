@@ -2,7 +2,8 @@
 // into a chain, h_i = sha256(h_{i-1} || row_i), whose start h_0 commits to
 // the manifest header (subject, range, query, parameters, columns). The same
 // canonical bytes come out of CSV, JSON and NDJSON, so a reviewer can verify
-// whichever file they were given.
+// whichever file they were given. The header is hashed in a canonical form
+// (keys sorted), so a manifest re-saved by another tool still verifies.
 import { createHash } from 'node:crypto';
 import { tetherError } from '#errors';
 
@@ -27,17 +28,30 @@ export interface ManifestHeader {
   columns: Column[];
 }
 
+/**
+ * Version 2 hashes the canonical header (CANONICAL_HEADER); version 1 hashed
+ * the header's JSON in the order the exporter wrote its keys, so a manifest
+ * re-saved with other key order failed. Both verify; new exports are 2.
+ */
+export type ManifestVersion = 1 | 2;
+export const MANIFEST_VERSION = 2;
+
 export interface Manifest extends ManifestHeader {
-  tether_trail_manifest: 1;
+  tether_trail_manifest: ManifestVersion;
   generated_at: string;
   format: string;
   row_count: number;
-  hash: { algorithm: 'sha256'; chain: string; canonical_row: string; h0: string };
+  /** `header` (how h0's input is written) is absent from version 1. */
+  hash: { algorithm: 'sha256'; chain: string; header?: string; canonical_row: string; h0: string };
   row_hashes: string[];
   final_digest: string;
 }
 
-export const CHAIN_DESCRIPTION = 'h0 = sha256(UTF-8 JSON of the header); h_i = sha256(h_{i-1} bytes || canonical row i)';
+export const CHAIN_DESCRIPTION = 'h0 = sha256(canonical header); h_i = sha256(h_{i-1} bytes || canonical row i)';
+export const CANONICAL_HEADER =
+  'UTF-8 bytes of the JSON object {subject, time_range, query, parameters, columns} taken from this manifest, ' +
+  'in RFC 8785 (JCS) form: object keys sorted by UTF-16 code units at every depth, arrays in order, no whitespace, ' +
+  'strings and numbers as ECMAScript JSON.stringify writes them';
 export const CANONICAL_ROW = "UTF-8 JSON array of the row's values in column order (null, string, number, boolean, array of strings)";
 
 /**
@@ -77,9 +91,30 @@ export function canonicalRow(row: Row): Buffer {
   return Buffer.from(JSON.stringify(row), 'utf8');
 }
 
-export function headerHash(header: ManifestHeader): Buffer {
+/** sha256 of the canonical header (version 2), or of its JSON in key order as read (version 1). */
+export function headerHash(header: ManifestHeader, version: ManifestVersion = MANIFEST_VERSION): Buffer {
   const { subject, time_range, query, parameters, columns } = header;
-  return sha256(Buffer.from(JSON.stringify({ subject, time_range, query, parameters, columns }), 'utf8'));
+  const fields = { subject, time_range, query, parameters, columns };
+  return sha256(Buffer.from(version === 1 ? JSON.stringify(fields) : canonicalJson(fields), 'utf8'));
+}
+
+/**
+ * RFC 8785 (JCS) for the JSON values a manifest holds: JSON.stringify's
+ * strings and numbers, object keys sorted by UTF-16 code units (what
+ * Array.prototype.sort does), undefined members left out as JSON.stringify
+ * leaves them out.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const members = Object.keys(record)
+      .sort()
+      .filter((key) => record[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`);
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** Running chain over rows in export order. */
@@ -88,8 +123,8 @@ export class HashChain {
   readonly h0: string;
   readonly rowHashes: string[] = [];
 
-  constructor(header: ManifestHeader) {
-    this.#current = headerHash(header);
+  constructor(header: ManifestHeader, version: ManifestVersion = MANIFEST_VERSION) {
+    this.#current = headerHash(header, version);
     this.h0 = this.#current.toString('hex');
   }
 
@@ -107,12 +142,12 @@ export class HashChain {
 
 export function buildManifest(header: ManifestHeader, chain: HashChain, format: string, generatedAt: Date): Manifest {
   return {
-    tether_trail_manifest: 1,
+    tether_trail_manifest: MANIFEST_VERSION,
     generated_at: generatedAt.toISOString(),
     ...header,
     format,
     row_count: chain.rowHashes.length,
-    hash: { algorithm: 'sha256', chain: CHAIN_DESCRIPTION, canonical_row: CANONICAL_ROW, h0: chain.h0 },
+    hash: { algorithm: 'sha256', chain: CHAIN_DESCRIPTION, header: CANONICAL_HEADER, canonical_row: CANONICAL_ROW, h0: chain.h0 },
     row_hashes: chain.rowHashes,
     final_digest: chain.digest,
   };
@@ -120,7 +155,10 @@ export function buildManifest(header: ManifestHeader, chain: HashChain, format: 
 
 export type VerifyResult =
   | { ok: true; rowCount: number; finalDigest: string }
-  | { ok: false; reason: 'header_modified' | 'row_modified' | 'rows_missing' | 'rows_added' | 'digest_mismatch'; firstBadRow: number | null; message: string };
+  | { ok: false; reason: VerifyFailure; firstBadRow: number | null; message: string };
+
+/** `not_canonical`: the values match but the file is not written as the exporter writes them. */
+export type VerifyFailure = 'header_modified' | 'row_modified' | 'rows_missing' | 'rows_added' | 'digest_mismatch' | 'not_canonical';
 
 /**
  * Recomputes the chain over `rows` (already parsed from the export) and
@@ -128,7 +166,7 @@ export type VerifyResult =
  * counts them; `firstBadRow` is the first whose chained hash differs.
  */
 export function verifyChain(manifest: Manifest, rows: readonly Row[]): VerifyResult {
-  const chain = new HashChain(manifest);
+  const chain = new HashChain(manifest, manifest.tether_trail_manifest);
   if (chain.h0 !== manifest.hash.h0) {
     return { ok: false, reason: 'header_modified', firstBadRow: null, message: 'the manifest header (subject, range, query, parameters or columns) was modified' };
   }
@@ -148,6 +186,69 @@ export function verifyChain(manifest: Manifest, rows: readonly Row[]): VerifyRes
     return { ok: false, reason: 'digest_mismatch', firstBadRow: null, message: 'the rows match their hashes but not the final digest: the manifest was edited' };
   }
   return { ok: true, rowCount: rows.length, finalDigest: chain.digest };
+}
+
+/**
+ * A manifest file's text. Refused: text that is not JSON, a key given twice
+ * in one object (JSON.parse keeps the last, other readers keep the first and
+ * would show a header other than the one hashed), an unknown version.
+ */
+export function parseManifest(text: string): Manifest {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw verifyError(`the manifest is not valid JSON (${(err as Error).message})`);
+  }
+  const duplicate = duplicateKey(text);
+  if (duplicate !== null) throw verifyError(`the manifest gives the key ${JSON.stringify(duplicate)} twice in one object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw verifyError('the manifest is not a JSON object');
+  checkManifestVersion(value as Manifest);
+  return value as Manifest;
+}
+
+export function checkManifestVersion(manifest: Pick<Manifest, 'tether_trail_manifest'>): void {
+  const version: unknown = manifest.tether_trail_manifest;
+  if (version !== 1 && version !== 2) {
+    throw verifyError(`not a Tether trail manifest of a known version (1 or 2): tether_trail_manifest is ${JSON.stringify(version) ?? 'missing'}`);
+  }
+}
+
+/** The first key repeated within one object of `text`, already known to be valid JSON. */
+function duplicateKey(text: string): string | null {
+  // One entry per open container: the keys seen so far of an object, null for an array.
+  const open: Array<Set<string> | null> = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (expectKey) {
+        const key = JSON.parse(text.slice(i, end + 1)) as string;
+        const keys = open.at(-1)!;
+        if (keys.has(key)) return key;
+        keys.add(key);
+        expectKey = false;
+      }
+      i = end;
+    } else if (ch === '{') {
+      open.push(new Set());
+      expectKey = true;
+    } else if (ch === '[') {
+      open.push(null);
+    } else if (ch === '}' || ch === ']') {
+      open.pop();
+      expectKey = false;
+    } else if (ch === ',') {
+      expectKey = open.at(-1) instanceof Set;
+    }
+  }
+  return null;
+}
+
+function verifyError(message: string): Error {
+  return tetherError('TETHER_TRAIL_VERIFY', message);
 }
 
 function sha256(bytes: Buffer): Buffer {

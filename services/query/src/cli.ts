@@ -1,6 +1,8 @@
 // `npm run query -- <command>`: the same queries as the HTTP API, for a
 // terminal. Data goes to stdout (or --out), logs to stderr; a failed command
-// exits non-zero with its message.
+// exits non-zero with its message. Nothing from the data reaches a terminal
+// as a raw control character (terminal.ts); CSV and trail exports, which
+// cannot be escaped without changing them, are refused on a terminal.
 import { once } from 'node:events';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -8,18 +10,20 @@ import { finished } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import { tetherError } from '#errors';
 import type { QueryApp } from './app.ts';
-import type { Manifest } from './chain.ts';
+import { parseManifest } from './chain.ts';
 import { CONNECTOR_COLUMNS, CONNECTOR_STATES, SANCTIONED_FILTERS } from './connectors.ts';
 import { EXPORT_FORMATS } from './export-format.ts';
 import { describeParams } from './hunts.ts';
 import { ORPHAN_COLUMNS } from './orphans.ts';
 import { OUTPUT_FORMATS, renderRows, type OutputFormat } from './output.ts';
 import { parseConnectorParams, parseOrphanParams, parseTrailParams, type RawParams } from './params.ts';
+import { writeOut } from './terminal.ts';
 import { verifyExport } from './trail.ts';
 
+/** `isTTY` as process.stdout and stderr set it: true on a terminal. */
 export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
 /**
@@ -29,10 +33,17 @@ export interface CliIo {
 export function buildCli(getApp: () => QueryApp, io: CliIo, serve: () => Promise<void>): Command {
   const program = new Command('query')
     .description('Tether query layer: attributed trails, connector and orphan reports, saved hunts')
-    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
+    .configureOutput({ writeOut: (s) => void writeOut(io.stdout, s), writeErr: (s) => void writeOut(io.stderr, s) })
     .exitOverride();
-  const out = (text: string) => void io.stdout.write(text);
+  const out = (text: string) => void writeOut(io.stdout, text);
   const formatOption = () => new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('table');
+  // Reports and hunts: CSV cannot be escaped for a terminal and stay CSV; the other formats can.
+  const report = async (format: OutputFormat, text: () => Promise<string>): Promise<void> => {
+    if (format === 'csv' && io.stdout.isTTY) {
+      throw tetherError('TETHER_QUERY_BIND', 'CSV is not written to a terminal: a cell can hold terminal escape codes, which CSV cannot show escaped without changing the value. Redirect stdout to a file, or use --format table, json or ndjson');
+    }
+    out(await text());
+  };
 
   program
     .command('trail')
@@ -48,6 +59,9 @@ export function buildCli(getApp: () => QueryApp, io: CliIo, serve: () => Promise
     .option('--manifest <file>', 'write the manifest here (default: <out>.manifest.json, or stderr)')
     .action(async (opts: Record<string, string | undefined>) => {
       const { request, format } = parseTrailParams(pick(opts, ['email', 'person', 'nhi', 'connector', 'from', 'to', 'format']));
+      if (!opts.out && io.stdout.isTTY) {
+        throw tetherError('TETHER_QUERY_BIND', `a trail export is not written to a terminal: its values are written as they are (a user agent or name can hold terminal escape codes) and the file is what verify checks. Give --out <file>, or redirect stdout`);
+      }
       const file = opts.out ? createWriteStream(opts.out) : undefined;
       const target = file ?? io.stdout;
       const manifest = await getApp().trail(request, format, async (chunk) => {
@@ -58,9 +72,9 @@ export function buildCli(getApp: () => QueryApp, io: CliIo, serve: () => Promise
       const manifestPath = opts.manifest ?? (opts.out ? `${opts.out}.manifest.json` : undefined);
       if (manifestPath) {
         await writeFile(manifestPath, manifestText);
-        io.stderr.write(`${manifest.row_count} rows; final digest ${manifest.final_digest}; manifest ${manifestPath}\n`);
+        writeOut(io.stderr, `${manifest.row_count} rows; final digest ${manifest.final_digest}; manifest ${manifestPath}\n`);
       } else {
-        io.stderr.write(manifestText);
+        writeOut(io.stderr, manifestText);
       }
     });
 
@@ -70,8 +84,9 @@ export function buildCli(getApp: () => QueryApp, io: CliIo, serve: () => Promise
     .argument('<file>', 'the exported trail')
     .option('--manifest <file>', 'its manifest (default: <file>.manifest.json)')
     .action((file: string, opts: { manifest?: string }) => {
-      const manifest = JSON.parse(readFileSync(opts.manifest ?? `${file}.manifest.json`, 'utf8')) as Manifest;
-      const result = verifyExport(readFileSync(file, 'utf8'), manifest);
+      const manifest = parseManifest(readFileSync(opts.manifest ?? `${file}.manifest.json`, 'utf8'));
+      // Bytes, not text: invalid UTF-8 or a byte order mark is refused rather than decoded away.
+      const result = verifyExport(readFileSync(file), manifest);
       if (result.ok) {
         out(`OK: ${result.rowCount} rows, final digest ${result.finalDigest}\n`);
       } else {
@@ -88,10 +103,12 @@ export function buildCli(getApp: () => QueryApp, io: CliIo, serve: () => Promise
     .addOption(new Option('--state <state>', 'granted or revoked grants').choices(CONNECTOR_STATES).default('all'))
     .addOption(new Option('--sanctioned <sanctioned>', 'allow-list status').choices(SANCTIONED_FILTERS).default('any'))
     .addOption(formatOption())
-    .action(async (opts: Record<string, string | undefined>) => {
-      const rows = await getApp().connectors(parseConnectorParams(pick(opts, ['provider', 'classification', 'state', 'sanctioned'])));
-      out(renderRows(opts.format as OutputFormat, rows, CONNECTOR_COLUMNS));
-    });
+    .action((opts: Record<string, string | undefined>) =>
+      report(opts.format as OutputFormat, async () => {
+        const rows = await getApp().connectors(parseConnectorParams(pick(opts, ['provider', 'classification', 'state', 'sanctioned'])));
+        return renderRows(opts.format as OutputFormat, rows, CONNECTOR_COLUMNS);
+      }),
+    );
 
   program
     .command('orphans')
@@ -100,10 +117,12 @@ export function buildCli(getApp: () => QueryApp, io: CliIo, serve: () => Promise
     .option('--platform <platform>', 'only this platform or provider')
     .option('--min-uses-after-left <n>', 'only those used at least n times since the owner left')
     .addOption(formatOption())
-    .action(async (opts: Record<string, string | undefined>) => {
-      const raw = { ...pick(opts, ['kind', 'platform']), ...(opts.minUsesAfterLeft ? { min_uses_after_left: opts.minUsesAfterLeft } : {}) };
-      out(renderRows(opts.format as OutputFormat, await getApp().orphans(parseOrphanParams(raw)), ORPHAN_COLUMNS));
-    });
+    .action((opts: Record<string, string | undefined>) =>
+      report(opts.format as OutputFormat, async () => {
+        const raw = { ...pick(opts, ['kind', 'platform']), ...(opts.minUsesAfterLeft ? { min_uses_after_left: opts.minUsesAfterLeft } : {}) };
+        return renderRows(opts.format as OutputFormat, await getApp().orphans(parseOrphanParams(raw)), ORPHAN_COLUMNS);
+      }),
+    );
 
   program
     .command('hunt')
@@ -111,10 +130,9 @@ export function buildCli(getApp: () => QueryApp, io: CliIo, serve: () => Promise
     .argument('<name>', 'hunt name')
     .option('-p, --param <name=value>', 'a hunt parameter (repeat; repeat a name for a list)', collectParam, {})
     .addOption(formatOption())
-    .action(async (name: string, opts: { param: Record<string, string | string[]>; format: OutputFormat }) => {
-      const result = await getApp().hunt(name, opts.param);
-      out(renderRows(opts.format, result.rows));
-    });
+    .action((name: string, opts: { param: Record<string, string | string[]>; format: OutputFormat }) =>
+      report(opts.format, async () => renderRows(opts.format, (await getApp().hunt(name, opts.param)).rows)),
+    );
 
   program
     .command('hunts')
@@ -138,6 +156,9 @@ function collectParam(value: string, previous: Record<string, string | string[]>
   if (eq <= 0) throw tetherError('TETHER_QUERY_BIND', `--param takes name=value, got ${JSON.stringify(value)}`);
   const name = value.slice(0, eq);
   const v = value.slice(eq + 1);
-  const before = previous[name];
-  return { ...previous, [name]: before === undefined ? v : [...(Array.isArray(before) ? before : [before]), v] };
+  // No prototype: a parameter named __proto__ is a key like any other (and refused as unknown by the hunt).
+  const next: Record<string, string | string[]> = Object.assign(Object.create(null) as Record<string, string | string[]>, previous);
+  const before = Object.hasOwn(previous, name) ? previous[name] : undefined;
+  next[name] = before === undefined ? v : [...(Array.isArray(before) ? before : [before]), v];
+  return next;
 }

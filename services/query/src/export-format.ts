@@ -1,6 +1,7 @@
 // Trail export formats. Writers are incremental (rows stream from ClickHouse
 // to the file); readers rebuild the typed rows so a reviewer's copy of any
-// format can be checked against the manifest's hash chain.
+// format can be checked against the manifest's hash chain, and the rows are
+// written again to check the file holds them exactly as the writer would.
 import { tetherError } from '#errors';
 import { normaliseCell, type Column, type Row } from './chain.ts';
 
@@ -67,6 +68,63 @@ export function parseExport(format: ExportFormat, text: string, columns: readonl
       });
     }
   }
+}
+
+export type NonCanonical =
+  | { part: 'row'; row: number; message: string }
+  /** The opening is the CSV header line or JSON's '['. */
+  | { part: 'opening' | 'ending'; row: null; message: string };
+
+/**
+ * Where `text` first differs from what the writer makes of `rows` (read from
+ * that text), or null when it is exactly that. The readers accept spellings
+ * the writer never produces and that read back to the same values, so the
+ * chain cannot see them: a CSV formula without its guarding apostrophe, a
+ * JSON key given twice (JSON.parse keeps the last, other readers the first),
+ * other whitespace, escapes, line ends or a byte order mark.
+ */
+export function findNonCanonical(format: ExportFormat, text: string, columns: readonly Column[], rows: readonly Row[]): NonCanonical | null {
+  const writer = exportWriter(format, columns);
+  let at = 0;
+  const differs = (expected: string): number | null => {
+    if (text.startsWith(expected, at)) {
+      at += expected.length;
+      return null;
+    }
+    let i = 0;
+    while (i < expected.length && text[at + i] === expected[i]) i++;
+    return i;
+  };
+  const opening = differs(writer.begin());
+  if (opening !== null) {
+    return { part: 'opening', row: null, message: `the file does not open as the exporter writes it (${format === 'csv' ? 'header line' : 'first line'}, character ${opening + 1})` };
+  }
+  for (const [i, row] of rows.entries()) {
+    const from = differs(writer.row(row));
+    if (from !== null) {
+      return { part: 'row', row: i + 1, message: `row ${i + 1} holds the exported values but is not written as the exporter writes it (character ${from + 1} of the row)` };
+    }
+  }
+  if (differs(writer.end()) !== null || at !== text.length) {
+    return { part: 'ending', row: null, message: 'the file does not end as the exporter writes it' };
+  }
+  return null;
+}
+
+/**
+ * A file's bytes as text. Decoding is strict: invalid UTF-8 would become
+ * U+FFFD and a byte order mark would be dropped, hiding bytes the exporter
+ * never wrote; both are refused.
+ */
+export function decodeExport(bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw verifyError('the file is not valid UTF-8: the exporter writes UTF-8');
+  }
+  if (text.startsWith('\ufeff')) throw verifyError('the file starts with a byte order mark, which the exporter does not write (a tool re-saved it)');
+  return text;
 }
 
 // -------------------------------------------------------------------- CSV ---

@@ -8,15 +8,16 @@ import { startApi } from './api.ts';
 import { buildQueryApp, type QueryApp } from './app.ts';
 import { buildCli } from './cli.ts';
 import { loadQueryConfig, type QueryConfig } from './config.ts';
+import { terminalSafe, writeOut } from './terminal.ts';
 
 let config: Readonly<QueryConfig>;
 try {
   config = loadQueryConfig();
 } catch (err) {
-  process.stderr.write(`query: ${errorMessage(err)}\n`);
+  writeOut(process.stderr, `query: ${errorMessage(err)}\n`);
   process.exit(1);
 }
-const log = createLogger({ service: 'query', level: config.TETHER_LOG_LEVEL, destination: process.stderr });
+const log = createLogger({ service: 'query', level: config.TETHER_LOG_LEVEL, destination: terminalSafe(process.stderr) });
 let app: QueryApp | undefined;
 let serving = false;
 const getApp = (): QueryApp => (app ??= buildQueryApp(config, { log }));
@@ -46,7 +47,8 @@ try {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode;
   } else {
-    process.stderr.write(`query: ${errorMessage(err)}\n`);
+    // The message can quote input (a file being verified, a parameter): escaped on a terminal.
+    writeOut(process.stderr, `query: ${errorMessage(err)}\n`);
     process.exitCode = 1;
   }
 } finally {

@@ -57,7 +57,7 @@ function cell(name: string, value: unknown): string {
   else if (Array.isArray(value)) text = value.join(',');
   else if (name.endsWith('_ms') && /^\d{10,14}$/.test(String(value))) text = new Date(Number(value)).toISOString().replace('.000Z', 'Z');
   else text = String(value);
-  // Control characters would break the table (and a terminal): shown escaped.
-  text = text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  // Control characters would break the table, and C0/C1 ones drive a terminal: shown escaped.
+  text = text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return text.length > MAX_CELL ? `${text.slice(0, MAX_CELL - 1)}…` : text;
 }

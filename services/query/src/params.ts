@@ -72,7 +72,8 @@ export function parseOrphanParams(raw: RawParams): OrphanFilter {
 
 /** Hunt parameters are typed by the hunt's header; here only their shape is checked. */
 export function huntRawParams(raw: RawParams): Record<string, string | readonly string[]> {
-  const out: Record<string, string | readonly string[]> = {};
+  // No prototype, so a parameter named __proto__ stays a parameter (and the hunt refuses it by name).
+  const out = Object.create(null) as Record<string, string | readonly string[]>;
   for (const [name, value] of Object.entries(raw)) if (value !== undefined) out[name] = value;
   return out;
 }

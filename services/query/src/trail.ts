@@ -4,9 +4,11 @@
 // exported with a manifest whose hash chain shows it was not edited.
 import { tetherError } from '#errors';
 import { bindQuery, toEpochMs, type Params } from './bind.ts';
-import { buildManifest, HashChain, normaliseRow, verifyChain, type Column, type Manifest, type ManifestHeader, type VerifyResult } from './chain.ts';
+import {
+  buildManifest, checkManifestVersion, HashChain, normaliseRow, verifyChain, type Column, type Manifest, type ManifestHeader, type VerifyResult,
+} from './chain.ts';
 import type { QueryRunner } from './executor.ts';
-import { exportWriter, parseExport, type ExportFormat } from './export-format.ts';
+import { decodeExport, EXPORT_FORMATS, exportWriter, findNonCanonical, parseExport, type ExportFormat } from './export-format.ts';
 
 export const TRAIL_SUBJECTS = ['person', 'email', 'nhi', 'connector'] as const;
 export type TrailSubject = (typeof TRAIL_SUBJECTS)[number];
@@ -167,10 +169,25 @@ export async function exportTrail(
   return buildManifest(query.header, chain, format, options.now);
 }
 
-/** Checks an exported file against its manifest; names the first row that differs. */
-export function verifyExport(text: string, manifest: Manifest): VerifyResult {
-  if (manifest.tether_trail_manifest !== 1) throw tetherError('TETHER_TRAIL_VERIFY', 'not a Tether trail manifest (version 1)');
-  return verifyChain(manifest, parseExport(manifest.format as ExportFormat, text, manifest.columns));
+/**
+ * Checks an exported file (its bytes, or its text) against its manifest:
+ * the rows' values through the hash chain, and the file's bytes against what
+ * the writer makes of those values. Names the first row that differs.
+ */
+export function verifyExport(file: string | Uint8Array, manifest: Manifest): VerifyResult {
+  checkManifestVersion(manifest);
+  const format = manifest.format as ExportFormat;
+  if (!EXPORT_FORMATS.includes(format)) throw tetherError('TETHER_TRAIL_VERIFY', `unknown export format ${JSON.stringify(manifest.format)}`);
+  const text = typeof file === 'string' ? file : decodeExport(file);
+  const rows = parseExport(format, text, manifest.columns);
+  const chained = verifyChain(manifest, rows);
+  if (!chained.ok && chained.reason === 'header_modified') return chained;
+  const layout = findNonCanonical(format, text, manifest.columns, rows);
+  if (layout === null) return chained;
+  // Whichever comes first in the file; a row both edited and respelled is reported as edited.
+  const layoutAt = layout.part === 'row' ? layout.row : layout.part === 'opening' ? 0 : Infinity;
+  if (!chained.ok && (chained.firstBadRow ?? Infinity) <= layoutAt) return chained;
+  return { ok: false, reason: 'not_canonical', firstBadRow: layout.row, message: layout.message };
 }
 
 function iso(ms: number): string {

@@ -1,6 +1,9 @@
 // The HTTP API over a real ClickHouse 18.16 database of its own (migrations
 // by the #clickhouse runner, rows shaped by the sink's mappers): auth, bad
 // parameters, and injection attempts that must not widen any answer.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogger, testConfig } from '#testkit';
 import { startApi, type ApiServer } from '../src/api.ts';
@@ -75,6 +78,14 @@ describe('bad parameters: 400 with a message', () => {
     ['/v1/hunts/unattributed-actors?min_events=-1', /min_events.*UInt64/],
     ['/v1/hunts/unattributed-actors?nope=1', /no parameter "nope"/],
     ['/v1/hunts/unattributed-actors?since=a&since=b', /takes one value/],
+    // A query-string name is never the prototype of the parameters.
+    ['/v1/trail?__proto__=a&__proto__=b&' + q({ email: 'a@b.c', ...JANUARY }), /"__proto__" given more than once/],
+    ['/v1/trail?__proto__=a&' + q({ email: 'a@b.c', ...JANUARY }), /Unrecognized key: "__proto__"/],
+    ['/v1/hunts/unattributed-actors?__proto__=a&__proto__=b', /no parameter "__proto__"/],
+    ['/v1/hunts/unattributed-actors?__proto__=a', /no parameter "__proto__"/],
+    // Compact dates and epoch seconds are not read as epoch ms in 1970.
+    ['/v1/trail?' + q({ email: 'a@b.c', from: '20260101', to: '20260201' }), /from.*not a valid DateTime.*write 2026-01-01/],
+    ['/v1/hunts/unattributed-actors?since=1767225600', /since.*epoch seconds that is 1767225600000 in ms/],
   ])('%s', async (path, message) => {
     const { status, body } = await get(path);
     expect(status).toBe(400);
@@ -95,12 +106,48 @@ describe('bad parameters: 400 with a message', () => {
   });
 });
 
+describe('Float64 parameters on 18.16', () => {
+  it('a subnormal is a 400 naming the reason, not a failed query; the smallest normal runs', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tether-query-hunts-'));
+    writeFileSync(path.join(dir, 'confident-events.sql'), [
+      '-- title: Events attributed with at least this confidence',
+      '-- param min_confidence Float64 default 0.5',
+      'SELECT event_id, confidence FROM access_events FINAL WHERE confidence >= {min_confidence:Float64} ORDER BY event_id',
+      '',
+    ].join('\n'));
+    const floatApp = buildQueryApp(app.config, { log: logs.log, clickhouse: db.ch, huntsDir: dir });
+    const floatApi = await startApi(floatApp, { token: TOKEN, host: '127.0.0.1', port: 0, maxRows: 50 });
+    try {
+      const ask = async (value: string) => {
+        const res = await fetch(`http://127.0.0.1:${floatApi.port}/v1/hunts/confident-events?min_confidence=${value}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      for (const value of ['5e-324', '4.9e-324', '-2.225073858507201e-308', '1e-400']) {
+        const { status, body } = await ask(value);
+        expect(status, value).toBe(400);
+        expect(body.error).toMatchObject({ code: 'TETHER_QUERY_BIND', message: expect.stringMatching(/too close to zero/) });
+      }
+      const smallest = await ask('2.2250738585072014e-308');
+      expect(smallest.status).toBe(200);
+      // Every attributed event has a confidence above zero; unresolved ones have 0.
+      expect(smallest.body.rows.length).toBeGreaterThan(0);
+      expect(smallest.body.rows.every((r: { confidence: number }) => r.confidence > 0)).toBe(true);
+    } finally {
+      await floatApi.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('answers', () => {
   it('/v1/trail returns rows with a manifest that verifies', async () => {
     const json = await get('/v1/trail?' + q({ person: 'okta:00u_bob', ...JANUARY }));
     expect(json.status).toBe(200);
     expect(json.body.rows.map((r: { event_id: string }) => r.event_id)).toEqual(['e00', 'e08', 'e06', 'e09', 'e07']);
     expect(json.body.manifest.row_count).toBe(5);
+    // The json answer's rows rebuilt into the file, as the README says.
+    const rebuilt = `[${json.body.rows.map((r: unknown) => `\n${JSON.stringify(r)}`).join(',')}\n]\n`;
+    expect(verifyExport(rebuilt, json.body.manifest)).toMatchObject({ ok: true, rowCount: 5 });
 
     const csv = await get('/v1/trail?' + q({ person: 'okta:00u_bob', ...JANUARY, format: 'csv' }));
     const manifest = csv.body.manifest as Manifest;

@@ -119,6 +119,10 @@ describe('strict values', () => {
     ['Int64', 1.5], ['Int64', Number.MAX_SAFE_INTEGER + 1], ['Int64', '1 OR 1=1'], ['Int64', ''],
     ['UInt64', '-1'], ['UInt64', -1], ['UInt64', '18446744073709551616'], ['UInt64', '01'],
     ['Float64', Number.NaN], ['Float64', Infinity], ['Float64', '1e999'], ['Float64', 'inf'], ['Float64', '1;'],
+    // Subnormals (and text that underflows to 0): 18.16's lexer calls them a syntax error.
+    ['Float64', 5e-324], ['Float64', '4.9e-324'], ['Float64', -2.225073858507201e-308], ['Float64', '1e-400'], ['Float64', '-0.1e-307'],
+    // Digits too short for epoch ms: a compact date, epoch seconds, 1970.
+    ['DateTime', '20260101'], ['DateTime', '1767225600'], ['DateTime', '0'], ['DateTime', '99999999999'], ['DateTime', '0001767225600000'],
     ['DateTime', '2026-02-30'], ['DateTime', '2026-01-01T24:00:00Z'], ['DateTime', '2026-01-01T10:00:00+25:00'],
     ['DateTime', 'yesterday'], ['DateTime', '1969-12-31T23:59:59Z'], ['DateTime', '2107-01-01'], ['DateTime', -1],
     ['DateTime', '2026-01-01 10:00:00\' OR 1=1'], ['DateTime', Number.NaN],
@@ -137,6 +141,32 @@ describe('strict values', () => {
     expect(toEpochMs(expected)).toBe(expected);
     expect(toEpochMs(new Date(expected))).toBe(expected);
     expect(toEpochMs('2026-01-15')).toBe(Date.UTC(2026, 0, 15));
+    expect(toEpochMs('100000000000')).toBe(100_000_000_000);
+  });
+
+  it('says what to write instead of a digit string that is not epoch ms', () => {
+    expect(bindError(() => toEpochMs('20260101', 'from')).message).toMatch(/"from".*not epoch milliseconds.*ISO-8601.*write 2026-01-01$/);
+    expect(bindError(() => toEpochMs('1767225600', 'to')).message).toMatch(/epoch seconds that is 1767225600000 in ms/);
+  });
+
+  it('binds every normal Float64 and refuses the subnormals with the reason', () => {
+    expect(formatValue('Float64', 2.2250738585072014e-308)).toBe('toFloat64(2.2250738585072014e-308)');
+    expect(formatValue('Float64', '-2.2250738585072014e-308')).toBe('toFloat64(-2.2250738585072014e-308)');
+    expect(formatValue('Float64', '0.000e-400')).toBe('toFloat64(0)');
+    expect(bindError(() => formatValue('Float64', 5e-324, 'f')).message).toMatch(/"f" is too close to zero/);
+    const rand = prng(0xf10a7);
+    const bits = new DataView(new ArrayBuffer(8));
+    for (let n = 0; n < 5000; n++) {
+      bits.setUint32(0, Math.floor(rand() * 2 ** 32));
+      bits.setUint32(4, Math.floor(rand() * 2 ** 32));
+      // Exponent 0 (zero and subnormals) half of the time, so both sides of the line are exercised.
+      if (n % 2 === 0) bits.setUint16(0, bits.getUint16(0) & 0x800f);
+      const x = bits.getFloat64(0);
+      if (!Number.isFinite(x)) continue;
+      const subnormal = x !== 0 && Math.abs(x) < 2 ** -1022;
+      if (subnormal) expect(bindError(() => formatValue('Float64', x)).code).toBe('TETHER_QUERY_BIND');
+      else expect(formatValue('Float64', x), String(x)).toBe(`toFloat64(${Object.is(x, -0) ? 0 : x})`);
+    }
   });
 });
 

@@ -50,8 +50,11 @@ describe('hash chain', () => {
   it('is h_i = sha256(h_{i-1} || canonical row) from a header hash', () => {
     const rows = clickhouseRows(3, 1).map((r) => normaliseRow(COLUMNS, r));
     const { manifest } = exportRows('ndjson', rows);
+    // The header as JSON with every object's keys sorted (the replacer rebuilds each object in key order).
+    const sorted = (_key: string, value: unknown) =>
+      value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))) : value;
     let h = createHash('sha256')
-      .update(JSON.stringify({ subject: HEADER.subject, time_range: HEADER.time_range, query: HEADER.query, parameters: HEADER.parameters, columns: COLUMNS }))
+      .update(JSON.stringify({ time_range: HEADER.time_range, subject: HEADER.subject, query: HEADER.query, parameters: HEADER.parameters, columns: COLUMNS }, sorted))
       .digest();
     expect(manifest.hash.h0).toBe(h.toString('hex'));
     for (const [i, row] of rows.entries()) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConnectorParams, parseOrphanParams, parseTrailParams } from '../src/params.ts';
+import { queryParams } from '../src/api.ts';
+import { huntRawParams, parseConnectorParams, parseOrphanParams, parseTrailParams } from '../src/params.ts';
 import { trailQuery } from '../src/trail.ts';
 
 describe('trail parameters', () => {
@@ -16,11 +17,26 @@ describe('trail parameters', () => {
     [{ email: 'a', person: 'b', from: '2026-01-01', to: '2026-01-02' }, /exactly one of/],
     [{ email: 'a', from: '2026-01-02', to: '2026-01-01' }, /from: must be before "to"/],
     [{ email: 'a', from: 'last week', to: '2026-01-01' }, /from: parameter "from" is not a valid DateTime/],
+    // Compact dates would read as epoch ms in January 1970.
+    [{ email: 'a', from: '20260101', to: '2026-02-01' }, /from: parameter "from" is not a valid DateTime.*write 2026-01-01/],
     [{ email: '', from: '2026-01-01', to: '2026-01-02' }, /email/],
     [{ email: 'a', from: '2026-01-01', to: '2026-01-02', limit: '5' }, /Unrecognized key/],
     [{ email: ['a', 'b'], from: '2026-01-01', to: '2026-01-02' }, /"email" given more than once/],
   ])('refuse %j', (raw, message) => {
     expect(() => parseTrailParams(raw)).toThrow(message);
+  });
+});
+
+describe('query strings', () => {
+  it('keep __proto__ as a parameter name, never as the prototype', () => {
+    const twice = queryParams(new URL('http://x/v1/trail?__proto__=a&__proto__=b&email=x&from=2026-01-01&to=2026-01-02'));
+    expect(Object.getPrototypeOf(twice)).toBeNull();
+    expect(Object.keys(twice)).toEqual(['__proto__', 'email', 'from', 'to']);
+    expect(twice['__proto__']).toEqual(['a', 'b']);
+    expect(() => parseTrailParams(twice)).toThrow(/"__proto__" given more than once/);
+    const once = queryParams(new URL('http://x/v1/trail?__proto__=a&email=x&from=2026-01-01&to=2026-01-02'));
+    expect(() => parseTrailParams(once)).toThrow(/Unrecognized key: "__proto__"/);
+    expect(Object.keys(huntRawParams(once))).toEqual(['__proto__', 'email', 'from', 'to']);
   });
 });
 
