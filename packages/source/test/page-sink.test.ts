@@ -6,7 +6,7 @@ import type { AccessEvent, Codec } from '#schemas';
 import { createMetrics, deadLetterWriter } from '#service';
 import { createMemoryCheckpointStore } from '../src/checkpoint-store.ts';
 import { createPageSink, type ProcessedItem } from '../src/page-sink.ts';
-import { offlineCodec, recordingProducer } from './helpers.ts';
+import { offlineCodec, recordingProducer } from '#testkit';
 
 const topics = topicNames('t.');
 

@@ -85,3 +85,5 @@ export function freePort(): Promise<number> {
   });
 }
 export { upLocalStack } from './local-stack.ts';
+export { offlineCodec, offlineDeps, recordingProducer } from './offline.ts';
+export type { RecordingProducer } from './offline.ts';

@@ -9,12 +9,11 @@ import { loadConfig, topicNames } from '#config';
 import { deriveEventId, type AccessEvent, type Codec, type DeadLetter, type NonHumanIdentityVersion, type PersonVersion } from '#schemas';
 import { createMetrics } from '#service';
 import { createMemoryCheckpointStore, createScrubber, parseWindowCursor } from '#source';
-import { captureLogger } from '#testkit';
+import { captureLogger, offlineCodec, recordingProducer } from '#testkit';
 import { buildApp } from '../src/app.ts';
 import { ingestAiEnvSchema } from '../src/config.ts';
 import type { Platform } from '../src/normalise/common.ts';
 import { secretForms } from '../src/platforms/index.ts';
-import { offlineCodec, recordingProducer } from '../../../packages/source/test/helpers.ts';
 import { fakePlatform, type FakeOptions } from './fake-platforms.ts';
 import { fixturePath } from './fixtures.ts';
 

@@ -11,12 +11,11 @@ import { loadConfig, topicNames } from '#config';
 import { MAX_RECORD_BYTES, deriveEventId, type AccessEvent, type Codec, type DeadLetter, type NonHumanIdentityVersion, type PersonVersion } from '#schemas';
 import { createMetrics, MAX_ORIGINAL_BYTES } from '#service';
 import { createMemoryCheckpointStore, createScrubber, serialiseElement, stringifyJson } from '#source';
-import { captureLogger } from '#testkit';
+import { captureLogger, offlineCodec, recordingProducer, type RecordingProducer } from '#testkit';
 import { buildApp } from '../src/app.ts';
 import { ingestAiEnvSchema } from '../src/config.ts';
 import type { Platform } from '../src/normalise/common.ts';
 import { secretForms } from '../src/platforms/index.ts';
-import { offlineCodec, recordingProducer, type RecordingProducer } from '../../../packages/source/test/helpers.ts';
 import { EVENT_FEEDS, polluted, poisoned, type Json } from './hostile.ts';
 
 const KEY = 'sk-admin-hostile-5e1f7a90c3';

@@ -13,7 +13,7 @@ import { DERIVED_RAW_MAX_BYTES, anthropicApiKey, anthropicInvite, anthropicUser,
 import { cursorMember } from '../src/platforms/cursor/source.ts';
 import { openAiProjectItem, openAiUser } from '../src/platforms/openai/inventory.ts';
 import { nhiVersion, type NhiContent, type PersonContent } from '../src/identity.ts';
-import { offlineCodec } from '../../../packages/source/test/helpers.ts';
+import { offlineCodec } from '#testkit';
 import { INGESTED_AT, ctx } from './fixtures.ts';
 import {
   EVENT_FEEDS, INVENTORIES, OBSERVED, changesOf, hostileValues, named, pathsOf, poisoned, polluted, withValue, type EventFeedCase, type Json,

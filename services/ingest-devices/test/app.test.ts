@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importFleetHosts } from '../src/app.ts';
-import { offlineDeps } from './offline.ts';
+import { offlineDeps } from '#testkit';
 
 const NOW = Date.UTC(2026, 10, 25);
 

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { captureLogger } from '#testkit';
+import { captureLogger, offlineDeps } from '#testkit';
 import { importDirectoryCsv } from '../src/app.ts';
-import { offlineDeps } from './offline.ts';
 
 const NOW = Date.UTC(2026, 10, 25);
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures', name));

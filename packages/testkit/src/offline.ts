@@ -1,7 +1,9 @@
 // Offline stand-ins for unit tests: the real codec (real Avro validation)
 // over a registry that only hands out ids, and a producer that records.
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { topicNames } from '#config';
 import type { ProduceRecord, Producer } from '#kafka';
+import { createLogger, type Logger } from '#log';
 import { createCodec, type Codec } from '#schemas';
 
 export async function offlineCodec(): Promise<Codec> {
@@ -39,4 +41,10 @@ export function recordingProducer(): RecordingProducer {
     },
     async close() {},
   };
+}
+
+/** What an importer's app needs to run without servers: a recording producer, the offline codec, unprefixed topics, a quiet log. */
+export async function offlineDeps(log: Logger = createLogger({ service: 'test', level: 'silent' })) {
+  const producer = recordingProducer();
+  return { producer, codec: await offlineCodec(), topics: topicNames(''), log };
 }
