@@ -8,8 +8,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { topicNames, type TopicRole } from '#config';
-import { createCodec, createRegistryClient, type Codec, type RecordForTopic } from '#schemas';
-import { testConfig, testKafka, uniqueName, uniqueTopicPrefix, waitFor } from '#testkit';
+import { createCodec, createRegistryClient, type Codec } from '#schemas';
+import { readTopicToEnd, testConfig, testKafka, uniqueTopicPrefix } from '#testkit';
 
 const run = promisify(execFile);
 const CLI = path.join(import.meta.dirname, '../src/index.ts');
@@ -29,25 +29,7 @@ describe('ingest-devices import, real Kafka and registry', () => {
     }
   });
 
-  async function readAll<R extends TopicRole>(codec: Codec, role: R): Promise<{ key: string; value: RecordForTopic[R] }[]> {
-    const admin = await kafka.admin();
-    const expected = await admin.topicOffsets(topics[role]).then((ps) => ps.reduce((n, p) => n + Number(p.high - p.low), 0)).finally(() => admin.close());
-    const out: { key: string; value: RecordForTopic[R] }[] = [];
-    const consumer = kafka.consumer({ groupId: uniqueName('ingest-devices-test'), maxWaitMs: 100 });
-    await consumer.run({
-      topics: [topics[role]],
-      fromBeginning: true,
-      eachBatch: async (batch) => {
-        for (const m of batch.messages) out.push({ key: m.key!.toString(), value: await codec.decode(role, m.value!) });
-      },
-    });
-    try {
-      await waitFor(() => out.length >= expected || undefined, { what: `${expected} records on ${topics[role]}` });
-    } finally {
-      await consumer.stop();
-    }
-    return out;
-  }
+  const readAll = <R extends TopicRole>(codec: Codec, role: R) => readTopicToEnd(kafka, codec, role, topics[role]);
 
   it('lands the newer export and then the older one as history, and dead-letters refused hosts with their bytes', async () => {
     const future = JSON.stringify({ id: 9, hardware_serial: 'FUTURE9', seen_time: '2999-01-01T00:00:00Z' });

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { topicNames, type TopicRole } from '#config';
-import { createCodec, createRegistryClient, type Codec, type RecordForTopic } from '#schemas';
-import { testConfig, testKafka, uniqueName, uniqueTopicPrefix, waitFor } from '#testkit';
+import { createCodec, createRegistryClient, type Codec } from '#schemas';
+import { readTopicToEnd, testConfig, testKafka, uniqueTopicPrefix } from '#testkit';
 
 const run = promisify(execFile);
 const CLI = path.join(import.meta.dirname, '../src/index.ts');
@@ -30,33 +30,8 @@ describe('ingest-directory import, real Kafka and registry', () => {
     }
   });
 
-  async function count(topic: string): Promise<number> {
-    const admin = await kafka.admin();
-    try {
-      return (await admin.topicOffsets(topic)).reduce((n, p) => n + Number(p.high - p.low), 0);
-    } finally {
-      await admin.close();
-    }
-  }
 
-  async function readAll<R extends TopicRole>(codec: Codec, role: R): Promise<{ key: string; value: RecordForTopic[R] }[]> {
-    const expected = await count(topics[role]);
-    const out: { key: string; value: RecordForTopic[R] }[] = [];
-    const consumer = kafka.consumer({ groupId: uniqueName('ingest-directory-test'), maxWaitMs: 100 });
-    await consumer.run({
-      topics: [topics[role]],
-      fromBeginning: true,
-      eachBatch: async (batch) => {
-        for (const m of batch.messages) out.push({ key: m.key!.toString(), value: await codec.decode(role, m.value!) });
-      },
-    });
-    try {
-      await waitFor(() => out.length >= expected || undefined, { what: `${expected} records on ${topics[role]}` });
-    } finally {
-      await consumer.stop();
-    }
-    return out;
-  }
+  const readAll = <R extends TopicRole>(codec: Codec, role: R) => readTopicToEnd(kafka, codec, role, topics[role]);
 
   it('lands good rows, dead-letters bad ones with their bytes, repeats keys on re-import, refuses an unreadable file', async () => {
     await run(process.execPath, [CLI, 'import', fixture], { env });
