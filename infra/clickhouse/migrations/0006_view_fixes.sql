@@ -32,10 +32,10 @@
 --      else its last holder before t (a rename the platform has not caught
 --        up with).
 --    Equal claims go to the smaller person id, so the answer never depends on
---    arrival order. As in services/enrich/src/resolve/person.ts, a reference
---    names who held it when it was made and active people rank before
---    leavers; here a later active holder also ranks before a leaver whose
---    record merely kept the address at t (a leaver creates no keys).
+--    arrival order. services/enrich/src/resolve/person.ts ranks a key's or
+--    account's owner reference the same way (active at t, then the first
+--    active holder after, then a leaver: a leaver creates no keys); an
+--    event's own email is judged at the event's instant only.
 --
 -- Views are dropped with DROP TABLE (18.16 has no DROP VIEW). Same dialect
 -- rules as 0005: at most one JOIN per SELECT, aliased subqueries, no CTEs,

@@ -7,7 +7,7 @@ import type {
   Admin, ConsumeOptions, ConsumedMessage, Consumer, ConsumerOptions, KafkaClient, KafkaConnection,
   PartitionOffsets, ProduceRecord, Producer, TopicSpec,
 } from './types.ts';
-import { MAX_REQUEST_BYTES, chunkBySize, groupByTopic, headersToStrings, topicConfigEntries } from './shared.ts';
+import { MAX_REQUEST_BYTES, chunkBySize, groupByTopic, headersToStrings, topicConfigEntries, untilReady } from './shared.ts';
 
 export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaClient {
   const kafka = new Kafka({
@@ -164,13 +164,18 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
           const missing = specs.filter((s) => !existing.has(s.name));
           if (missing.length === 0) return;
           await admin.createTopics({
-            waitForLeaders: true,
+            waitForLeaders: false,
             topics: missing.map((s) => ({
               topic: s.name,
               numPartitions: s.partitions,
               replicationFactor: 1,
               configEntries: Object.entries(topicConfigEntries(s)).map(([name, value]) => ({ name, value })),
             })),
+          });
+          const names = missing.map((spec) => spec.name);
+          await untilReady(`topics ${names.join(', ')}`, async () => {
+            const { topics } = await admin.fetchTopicMetadata({ topics: names });
+            return topics.length === names.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
           });
         },
         async deleteTopics(names) {

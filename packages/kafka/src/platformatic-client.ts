@@ -10,7 +10,7 @@ import type {
   Admin, ConsumeOptions, ConsumedBatch, Consumer, ConsumerOptions, KafkaClient, KafkaConnection,
   PartitionOffsets, ProduceRecord, Producer, TopicSpec,
 } from './types.ts';
-import { MAX_REQUEST_BYTES, chunkBySize, headersToStrings, topicConfigEntries } from './shared.ts';
+import { MAX_REQUEST_BYTES, chunkBySize, headersToStrings, topicConfigEntries, untilReady } from './shared.ts';
 
 type PltMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -193,7 +193,16 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
               configs: Object.entries(topicConfigEntries(spec)).map(([name, value]) => ({ name, value })),
             });
           }
-          if (specs.length > 0) await probe.metadata({ topics: specs.map((s) => s.name), forceUpdate: true });
+          if (specs.length > 0) {
+            const names = specs.map((spec) => spec.name);
+            await untilReady(`topics ${names.join(', ')}`, async () => {
+              const metadata = await probe.metadata({ topics: names, forceUpdate: true });
+              return names.every((name) => {
+                const partitions = metadata.topics.get(name)?.partitions ?? [];
+                return partitions.length > 0 && partitions.every((p) => p.leader >= 0);
+              });
+            });
+          }
         },
         async deleteTopics(names) {
           if (names.length > 0) await admin.deleteTopics({ topics: [...names] });

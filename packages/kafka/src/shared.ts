@@ -55,3 +55,25 @@ export function chunkBySize(records: readonly ProduceRecord[], maxBytes: number)
 
 /** Most bytes one produce request carries (see chunkBySize). */
 export const MAX_REQUEST_BYTES = 900 * 1024;
+
+/**
+ * Polls `ready` until it says true, treating a throw as "not yet": right after
+ * CreateTopics a busy broker answers metadata for the new topics with
+ * UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE for a while, and
+ * kafkajs's own waitForLeaders gives up on the first. Throws the last error
+ * (or says what it waited for) after `timeoutMs`.
+ */
+export async function untilReady(what: string, ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+    try {
+      if (await ready()) return;
+      last = undefined;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not ready within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`, { cause: last });
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}

@@ -67,7 +67,9 @@ export function createReattributionWindow<T>(options: ReattributionOptions<T>): 
   const sliceSize = options.sliceSize ?? 2_000;
   const minIntervalMs = options.minIntervalMs ?? 1_000;
   let sweeping: Promise<void> | undefined;
-  let again = false;
+  // A change not yet swept. Checked and cleared in the same synchronous step
+  // that ends a run, so a change arriving at any moment is swept.
+  let pending = false;
 
   function evict(now: number): void {
     while (entries.size > options.maxEvents) entries.delete(entries.keys().next().value!);
@@ -77,32 +79,48 @@ export function createReattributionWindow<T>(options: ReattributionOptions<T>): 
     }
   }
 
-  async function sweep(): Promise<void> {
-    do {
+  async function sweepOnce(): Promise<void> {
+    evict(options.now());
+    const better: Array<{ key: string; item: T; resolution: Resolution }> = [];
+    let done = 0;
+    // A snapshot of the keys: events remembered during the sweep are checked as they arrive.
+    for (const key of [...entries.keys()]) {
+      const entry = entries.get(key);
+      if (!entry) continue;
+      const resolution = options.resolve(entry.item);
+      if (improved(entry.resolution, resolution)) better.push({ key, item: entry.item, resolution });
+      if (++done % sliceSize === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (better.length === 0) return;
+    try {
+      await options.emit(better);
+      for (const { key } of better) entries.delete(key);
+    } catch (err) {
+      options.onError?.(err);
+    }
+  }
+
+  async function run(): Promise<void> {
+    for (;;) {
+      pending = false;
       const started = performance.now();
-      again = false;
-      evict(options.now());
-      const better: Array<{ key: string; item: T; resolution: Resolution }> = [];
-      let done = 0;
-      // A snapshot of the keys: events remembered during the sweep wait for the next change.
-      for (const key of [...entries.keys()]) {
-        const entry = entries.get(key);
-        if (!entry) continue;
-        const resolution = options.resolve(entry.item);
-        if (improved(entry.resolution, resolution)) better.push({ key, item: entry.item, resolution });
-        if (++done % sliceSize === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      try {
+        await sweepOnce();
+      } catch (err) {
+        options.onError?.(err);
       }
-      if (better.length > 0) {
-        try {
-          await options.emit(better);
-          for (const { key } of better) entries.delete(key);
-        } catch (err) {
-          options.onError?.(err);
-        }
+      if (!pending || entries.size === 0) {
+        sweeping = undefined;
+        return;
       }
-      const gap = Math.max(minIntervalMs, 4 * (performance.now() - started));
-      if (again) await new Promise<void>((resolve) => setTimeout(resolve, gap).unref());
-    } while (again);
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.max(minIntervalMs, 4 * (performance.now() - started))).unref());
+    }
+  }
+
+  function schedule(): void {
+    if (entries.size === 0) return;
+    pending = true;
+    sweeping ??= run();
   }
 
   return {
@@ -115,18 +133,11 @@ export function createReattributionWindow<T>(options: ReattributionOptions<T>): 
       entries.delete(key);
       entries.set(key, { item, resolution, emittedAt: options.now() });
       evict(options.now());
+      // Identity data may have arrived while this event was being emitted: that change found nothing to sweep.
+      if (improved(resolution, options.resolve(item))) schedule();
     },
 
-    identityChanged() {
-      if (entries.size === 0) return;
-      if (sweeping) {
-        again = true;
-        return;
-      }
-      sweeping = sweep().finally(() => {
-        sweeping = undefined;
-      });
-    },
+    identityChanged: schedule,
 
     async idle() {
       while (sweeping) await sweeping;

@@ -76,6 +76,16 @@ describe('re-attribution window', () => {
     expect(h.emitted.map((e) => e.item)).toEqual(['c', 'd']);
   });
 
+  it('emits again at once an event whose identity data arrived while it was being emitted', async () => {
+    const h = harness();
+    // The change came before the event was remembered, so no later change will announce it.
+    h.current.set('a', resolution('direct_email', 'p-a'));
+    h.window.remember('a', 'a', resolution('unresolved', undefined, ['email:a']));
+    await h.window.idle();
+    expect(h.emitted).toEqual([{ item: 'a', method: 'direct_email' }]);
+    expect(h.window.size).toBe(0);
+  });
+
   it('keeps events whose emit failed for the next change', async () => {
     const h = harness();
     h.window.remember('a', 'a', resolution('unresolved', undefined, ['email:a']));

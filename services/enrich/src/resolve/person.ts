@@ -245,10 +245,18 @@ function holderBetween(view: IdentityView, kind: string, value: string, from: nu
   return { id: winner.id, tie: { ids, value: wanted, active: rank === 2, since } };
 }
 
+/**
+ * Who held a reference made at the window's start: someone active then
+ * before anyone else; failing that, whoever first held it while active in the
+ * window (a leaver cannot have made it; the directory may date the new
+ * holder late); only then a leaver whose record kept it. The owner views in
+ * ClickHouse (0006, owner_holders) rank the same way.
+ */
 function precedes(a: Claim, b: Claim, kind: string, wanted: string): boolean {
-  if (a.start !== b.start) return a.start < b.start;
   const x = settle(a, kind, wanted);
   const y = settle(b, kind, wanted);
+  if ((x.rank === 2) !== (y.rank === 2)) return x.rank === 2;
+  if (a.start !== b.start) return a.start < b.start;
   if (x.rank !== y.rank) return x.rank > y.rank;
   if (x.since !== y.since) return x.rank === 2 ? x.since < y.since : x.since > y.since;
   return a.id < b.id;

@@ -155,6 +155,18 @@ describe('reused email: alex@ held by A until A leaves at T1, given to B from T2
     expect(keyUse.person).toMatchObject({ person_id: '00uAlexA', lifecycle_state: 'inactive' });
     expect(keyUse.nhi_chain.at(-1)).toEqual({ kind: 'person', id: '00uAlexA', name: 'Alex Adams', status: 'inactive' });
   });
+
+  it('gives a key made in the gap, when only the leaver\'s record carried the address, to its next active holder', () => {
+    // A leaver cannot create a key; the directory dates the new holder's record later than their first day.
+    const project = nonHuman('openai', 'project', 'proj_Gap', at('2025-01-01T00:00:00Z'));
+    const key = nonHuman('openai', 'api_key', 'key_Gap', at('2025-05-20T00:00:00Z'), { parent_nhi_id: project.nhi_id, owner_email: 'alex@example.com' });
+    const s = storeWith(a.joined, a.left, b, project, key);
+    const keyUse = enrich(openaiKeyEvent({ id: 'ru-11', time: at('2025-07-01T00:00:00Z'), type: 'x', keyId: 'key_Gap' }), s, NOW);
+    expect(keyUse.person).toMatchObject({ person_id: '00uAlexB', lifecycle_state: 'active' });
+    expect(keyUse.attribution.method).toBe('api_key_owner');
+    // A login in the gap itself still names the leaver: the address was A's at that moment.
+    expect(enrich(login('ru-12', at('2025-05-20T00:00:00Z'), 'alex@example.com'), s, NOW).person).toMatchObject({ person_id: '00uAlexA', lifecycle_state: 'inactive' });
+  });
 });
 
 describe('platform user id re-linked to another person', () => {
