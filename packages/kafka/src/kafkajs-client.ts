@@ -216,7 +216,9 @@ function restartable(err: unknown): boolean {
 function forwardLog(log: Logger, entry: LogEntry): void {
   const { message, ...extra } = entry.log;
   const fields = { component: 'kafkajs', namespace: entry.namespace, ...extra };
-  // A group coordinator still loading right after broker start is retried by the client.
-  if (entry.level <= logLevel.ERROR) log.error(fields, message);
+  // kafkajs's Connection logs every error response it receives (a topic just
+  // created and not yet known, a coordinator still loading); the request's
+  // caller retries it or raises it, so here it is only a warning.
+  if (entry.level <= logLevel.ERROR && entry.namespace !== 'Connection') log.error(fields, message);
   else log.warn(fields, message);
 }

@@ -23,6 +23,8 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
       let roundRobin = 0;
       const producer = new PltProducer({
         ...base,
+        // A send retried after a lost acknowledgement must not write its records twice.
+        idempotent: true,
         acks: ProduceAcks.ALL,
         autocreateTopics: false,
         // Same placement as the Java client and kafkajs, so keyed records
