@@ -25,6 +25,17 @@ describe('schema registry', () => {
     }
   });
 
+  it('registers the same new subjects from services starting at once', async () => {
+    // Each service registers the contract at start; on new subjects they race the first one's compatibility setting.
+    const prefix = uniqueTopicPrefix();
+    const codecs = await Promise.all(Array.from({ length: 6 }, () => createCodec({ registry: createRegistryClient(url), registryUrl: url, topicPrefix: prefix })));
+    for (const role of Object.keys(RECORD_FOR_TOPIC) as TopicRole[]) {
+      expect(new Set(codecs.map((c) => c.schemaId(role))).size).toBe(1);
+      const res = await fetch(`${url}/config/${encodeURIComponent(subjectFor(topicNames(prefix)[role]))}`);
+      expect(((await res.json()) as { compatibilityLevel: string }).compatibilityLevel).toBe(SUBJECT_COMPATIBILITY);
+    }
+  });
+
   it('accepts an optional field with a default and rejects removing a required field', async () => {
     const prefix = uniqueTopicPrefix();
     const registry = createRegistryClient(url);

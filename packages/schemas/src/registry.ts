@@ -35,28 +35,55 @@ export interface RegisteredIds {
   ids: Map<TopicRole, number>;
 }
 
+/**
+ * Waits before registering again after a compatibility mismatch. Services
+ * starting together race on a new subject: the first registers it (the
+ * registry's default level) and sets FULL a moment later, and the client
+ * library refuses to register under the default level meanwhile. A level
+ * that stays different was set by someone else, and is refused.
+ */
+const MISMATCH_RETRY_DELAYS_MS = [100, 200, 400, 800, 1_600, 3_200];
+
 /** Registers every topic's record; idempotent (the registry returns the existing id). */
 export async function registerSchemas(
   registry: SchemaRegistry,
   loaded: LoadedSchemas,
   topicPrefix = '',
+  retryDelaysMs: readonly number[] = MISMATCH_RETRY_DELAYS_MS,
 ): Promise<Map<TopicRole, number>> {
   const topics = topicNames(topicPrefix);
   const ids = new Map<TopicRole, number>();
   for (const [role, recordName] of Object.entries(RECORD_FOR_TOPIC) as [TopicRole, keyof RecordTypes][]) {
     const schema = loaded.schemas.get(recordName);
     if (!schema) throw tetherError('TETHER_SCHEMA_INVALID', `no schema file defines ${recordName}`);
-    try {
-      const { id } = await registry.register(
-        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-        { subject: subjectFor(topics[role]), compatibility: SUBJECT_COMPATIBILITY },
-      );
-      ids.set(role, id);
-    } catch (err) {
-      throw tetherError('TETHER_SCHEMA_REGISTRY', `registering ${recordName} under ${subjectFor(topics[role])} failed: ${(err as Error).message}`, { cause: err, retriable: false });
+    const subject = subjectFor(topics[role]);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility: SUBJECT_COMPATIBILITY });
+        ids.set(role, id);
+        break;
+      } catch (err) {
+        const delay = retryDelaysMs[attempt];
+        if (isCompatibilityMismatch(err) && delay !== undefined) {
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          continue;
+        }
+        throw tetherError('TETHER_SCHEMA_REGISTRY', `registering ${recordName} under ${subject} failed: ${(err as Error).message}`, { cause: err, retriable: false });
+      }
     }
   }
   return ids;
+}
+
+/**
+ * The two faces of that race: the level is still the registry's default, or
+ * (Apicurio) both set it and the second is refused as a rule that exists.
+ */
+function isCompatibilityMismatch(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return err.name === 'ConfluentSchemaRegistryCompatibilityError'
+    || err.message.startsWith('Compatibility does not match')
+    || /rule named 'COMPATIBILITY' already exists/i.test(err.message);
 }
 
 export function createRegistryClient(url: string): SchemaRegistry {

@@ -1,8 +1,9 @@
 // Events that left unattributed (their wait for late identity data ended, or
 // only a platform account matched) are remembered for a while. When identity
 // state changes, they are resolved again as of their own time, and those that
-// now name a directory person are emitted once more: the newer enrichment
-// supersedes the older downstream (ClickHouse keeps the latest enriched_at).
+// now name a directory person, or another one than last emitted, are emitted
+// once more: the newer enrichment supersedes the older downstream (ClickHouse
+// keeps the latest enriched_at).
 // Identity data that arrives minutes or hours after the events (a directory
 // import after the audit backfill) then still attributes them.
 //
@@ -55,7 +56,7 @@ export function couldImprove(resolution: Resolution): boolean {
   return awaitsIdentity(resolution) || resolution.method === PERSON_METHOD.platformAccountOnly;
 }
 
-/** Whether the new resolution is worth another record downstream. */
+/** Whether the new resolution names a directory person other than (or otherwise than) the last one emitted. */
 function improved(before: Resolution, after: Resolution): boolean {
   if (after.method === PERSON_METHOD.unresolved || after.method === PERSON_METHOD.platformAccountOnly) return false;
   return after.method !== before.method || after.person?.person_id !== before.person?.person_id;
@@ -94,7 +95,12 @@ export function createReattributionWindow<T>(options: ReattributionOptions<T>): 
     if (better.length === 0) return;
     try {
       await options.emit(better);
-      for (const { key } of better) entries.delete(key);
+      // Kept with what was emitted: identity data arrives in parts (a leaver's records before the
+      // address's next holder), so a later change may name someone else again.
+      for (const { key, resolution } of better) {
+        const entry = entries.get(key);
+        if (entry) entry.resolution = resolution;
+      }
     } catch (err) {
       options.onError?.(err);
     }

@@ -60,7 +60,16 @@ describe('re-attribution window', () => {
     h.current.set('b', resolution('platform_user_alias', 'p-b'));
     await h.change();
     expect(h.emitted).toEqual([{ item: 'a', method: 'direct_email' }, { item: 'b', method: 'platform_user_alias' }]);
-    expect(h.window.size).toBe(0);
+
+    // Nothing changed: nothing is emitted again.
+    await h.change();
+    expect(h.emitted).toHaveLength(2);
+
+    // The rest of the identity data arrives and names someone else for 'a' (the address's next holder): emitted again.
+    h.current.set('a', resolution('direct_email', 'p-a2'));
+    await h.change();
+    expect(h.emitted).toEqual([{ item: 'a', method: 'direct_email' }, { item: 'b', method: 'platform_user_alias' }, { item: 'a', method: 'direct_email' }]);
+    expect(h.window.size).toBe(2);
   });
 
   it('forgets the oldest beyond its size and anything older than its age', async () => {
@@ -83,7 +92,6 @@ describe('re-attribution window', () => {
     h.window.remember('a', 'a', resolution('unresolved', undefined, ['email:a']));
     await h.window.idle();
     expect(h.emitted).toEqual([{ item: 'a', method: 'direct_email' }]);
-    expect(h.window.size).toBe(0);
   });
 
   it('keeps events whose emit failed for the next change', async () => {
