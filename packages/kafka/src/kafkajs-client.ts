@@ -7,7 +7,7 @@ import type {
   Admin, ConsumeOptions, ConsumedMessage, Consumer, ConsumerOptions, KafkaClient, KafkaConnection,
   PartitionOffsets, ProduceRecord, Producer, TopicSpec,
 } from './types.ts';
-import { MAX_REQUEST_BYTES, chunkBySize, groupByTopic, headersToStrings, topicConfigEntries, untilReady } from './shared.ts';
+import { MAX_REQUEST_BYTES, chunkBySize, groupByTopic, headersToStrings, retryTransient, topicConfigEntries, untilReady } from './shared.ts';
 
 export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaClient {
   const kafka = new Kafka({
@@ -183,13 +183,13 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
         },
         listTopics: () => admin.listTopics(),
         async topicOffsets(topic): Promise<PartitionOffsets[]> {
-          const offsets = await admin.fetchTopicOffsets(topic);
+          const offsets = await retryTransient(() => admin.fetchTopicOffsets(topic));
           return offsets
             .map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }))
             .sort((a, b) => a.partition - b.partition);
         },
         async groupOffsets(groupId, topic) {
-          const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+          const [entry] = await retryTransient(() => admin.fetchOffsets({ groupId, topics: [topic] }));
           return new Map((entry?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
         },
         close: () => admin.disconnect(),
@@ -216,9 +216,12 @@ function restartable(err: unknown): boolean {
 function forwardLog(log: Logger, entry: LogEntry): void {
   const { message, ...extra } = entry.log;
   const fields = { component: 'kafkajs', namespace: entry.namespace, ...extra };
-  // kafkajs's Connection logs every error response it receives (a topic just
-  // created and not yet known, a coordinator still loading); the request's
-  // caller retries it or raises it, so here it is only a warning.
-  if (entry.level <= logLevel.ERROR && entry.namespace !== 'Connection') log.error(fields, message);
+  // kafkajs logs at ERROR what it is about to retry: every error response a
+  // Connection receives (a topic just created and not yet known), a send it
+  // will repeat (it carries retryCount), a group it re-joins or a consumer it
+  // restarts. What finally fails reaches the caller, which reports it; here
+  // those are warnings.
+  const retried = entry.namespace === 'Connection' || 'retryCount' in extra || /re-joining|Restarting the consumer/.test(message);
+  if (entry.level <= logLevel.ERROR && !retried) log.error(fields, message);
   else log.warn(fields, message);
 }

@@ -10,7 +10,7 @@ import type {
   Admin, ConsumeOptions, ConsumedBatch, Consumer, ConsumerOptions, KafkaClient, KafkaConnection,
   PartitionOffsets, ProduceRecord, Producer, TopicSpec,
 } from './types.ts';
-import { MAX_REQUEST_BYTES, chunkBySize, headersToStrings, topicConfigEntries, untilReady } from './shared.ts';
+import { MAX_REQUEST_BYTES, chunkBySize, headersToStrings, retryTransient, topicConfigEntries, untilReady } from './shared.ts';
 
 type PltMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -212,8 +212,8 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
         listTopics: () => admin.listTopics(),
         async topicOffsets(topic): Promise<PartitionOffsets[]> {
           const [low, high] = await Promise.all([
-            probe.listOffsets({ topics: [topic], timestamp: -2n }),
-            probe.listOffsets({ topics: [topic], timestamp: -1n }),
+            retryTransient(() => probe.listOffsets({ topics: [topic], timestamp: -2n })),
+            retryTransient(() => probe.listOffsets({ topics: [topic], timestamp: -1n })),
           ]);
           const lows = low.get(topic) ?? [];
           const highs = high.get(topic) ?? [];

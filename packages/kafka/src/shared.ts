@@ -77,3 +77,27 @@ export async function untilReady(what: string, ready: () => Promise<boolean>, ti
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
+
+/**
+ * Runs `call` again while it fails with an error the client marks retriable
+ * (a partition whose new leader is not serving yet, right after topic
+ * creation), for up to `timeoutMs`; any other error is thrown at once.
+ */
+export async function retryTransient<T>(call: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!transient(err) || Date.now() > deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+/** kafkajs marks an error `retriable`, @platformatic/kafka `canRetry` (on it or, for grouped errors, on each inner one). */
+function transient(err: unknown): boolean {
+  const e = err as { retriable?: unknown; canRetry?: unknown; errors?: unknown } | null;
+  if (e?.retriable === true || e?.canRetry === true) return true;
+  return Array.isArray(e?.errors) && e.errors.length > 0 && e.errors.every(transient);
+}
