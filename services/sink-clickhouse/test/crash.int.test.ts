@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TABLES } from '#clickhouse';
 import { waitFor } from '#testkit';
 import { numberedEvent } from './fixtures.ts';
-import { sinkGroup, sinkTestEnv, type SinkTestEnv } from './helpers.ts';
+import { sinkTestEnv, type SinkTestEnv } from './helpers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const ENTRY = path.join(ROOT, 'services/sink-clickhouse/src/index.ts');
@@ -68,17 +68,7 @@ describe('sink-clickhouse killed mid-batch', () => {
       what: `${TOTAL} distinct events; output: ${second.output.join('').slice(-2_000)}`,
     });
     // Everything read was committed, and redelivered copies (if any) collapse.
-    const admin = await env.kafka.admin();
-    try {
-      const end = await admin.topicOffsets(env.topics.accessEnriched);
-      const produced = end.reduce((sum, p) => sum + Number(p.high), 0);
-      await waitFor(async () => {
-        const committed = await admin.groupOffsets(sinkGroup(env!.prefix, 'sinkEvents'), env!.topics.accessEnriched);
-        return [...committed.values()].reduce((sum, o) => sum + Number(o), 0) === produced;
-      }, { what: 'offsets committed to the end' });
-    } finally {
-      await admin.close();
-    }
+    await env.settled('sinkEvents', 'accessEnriched');
     expect(await rawCount()).toBeGreaterThanOrEqual(TOTAL);
     expect(await env.count(`SELECT uniqExact(event_id) AS n FROM ${TABLES.accessEvents}`)).toBe(TOTAL);
     expect(await env.count(`SELECT count() AS n FROM ${TABLES.accessEventsByPerson} FINAL`)).toBe(TOTAL);

@@ -107,6 +107,6 @@ export async function sinkTestEnv(options: { clickhouseUrl?: string; partitions?
 }
 
 /** The consumer group a sink stream uses under a prefix. */
-export function sinkGroup(prefix: string, stream: keyof typeof CONSUMER_GROUPS): string {
+function sinkGroup(prefix: string, stream: keyof typeof CONSUMER_GROUPS): string {
   return `${prefix}${CONSUMER_GROUPS[stream]}`;
 }
