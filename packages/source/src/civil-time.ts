@@ -55,6 +55,28 @@ export function parseRfc3339(value: string): TimeResult {
   return civilToEpochMs({ year, month, day, hour, minute, second, fraction: m[7] ?? '', offsetMinutes }, value);
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const ASCTIME_UTC = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4}) UTC$/;
+
+/**
+ * C's asctime plus " UTC", as osquery writes `calendarTime`: "Mon Mar  2 09:05:01 2026 UTC"
+ * (the day space-padded). The weekday must be the date's own: a mismatch is a forged or broken record.
+ */
+export function parseAsctimeUtc(value: string): TimeResult {
+  const m = ASCTIME_UTC.exec(value);
+  if (!m) return { ok: false, reason: `${quoteValue(value)} is not an asctime date-time in UTC` };
+  const [, weekday, monthName, day, hour, minute, second, year] = m as unknown as [string, string, string, string, string, string, string, string];
+  const result = civilToEpochMs(
+    { year: Number(year), month: MONTHS.indexOf(monthName) + 1, day: Number(day.trim()), hour: Number(hour), minute: Number(minute), second: Number(second), fraction: '', offsetMinutes: 0 },
+    value,
+  );
+  if (!result.ok) return result;
+  if (['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][new Date(result.ms).getUTCDay()] !== weekday) {
+    return { ok: false, reason: `${quoteValue(value)} names the wrong weekday for its date` };
+  }
+  return result;
+}
+
 /** A value quoted for a message, shortened: a hostile 1 MB "date" must not become a 1 MB message. */
 export function quoteValue(value: string, max = 64): string {
   return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);

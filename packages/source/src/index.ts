@@ -28,5 +28,5 @@ export { createScrubber, scrubbingDestination } from './secrets.ts';
 export type { Scrubber } from './secrets.ts';
 export { importItems } from './file-import.ts';
 export type { FileImportDeps, FileImportSummary } from './file-import.ts';
-export { civilToEpochMs, parseRfc3339, quoteValue, zoneOffsetMinutes } from './civil-time.ts';
+export { civilToEpochMs, parseAsctimeUtc, parseRfc3339, quoteValue, zoneOffsetMinutes } from './civil-time.ts';
 export type { CivilTime, TimeResult } from './civil-time.ts';
