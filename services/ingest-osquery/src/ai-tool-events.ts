@@ -5,7 +5,7 @@
 // the operator's catalogue, asked as of the run's time. Event ids are
 // derived from host, query, time, action and the canonical row, so reading
 // the same result again never makes a second event. Pure.
-import { deriveEventId, type AccessEvent, type OcsfClass } from '#schemas';
+import { deriveEventId, type AccessEvent, type OcsfClass, type Target } from '#schemas';
 import { rowKey } from './device-state.ts';
 import type { ResultRecord, ResultRow } from './result-record.ts';
 import { tableKindOf, type TableKind } from './table-kind.ts';
@@ -102,7 +102,7 @@ function toEvent(
   ctx: EvidenceContext,
 ): AccessEvent {
   const c = row.columns;
-  const targets = [{ type: evidence.target, id: match.id, name: match.name }];
+  const targets: Target[] = [{ type: evidence.target, id: match.id, name: match.name }];
   if (kind === 'process_open_sockets' && c.remote_address) targets.push({ type: 'network_address', id: `${c.remote_address}:${c.remote_port ?? ''}`, name: null });
   return {
     event_id: deriveEventId('osquery', record.name, sourceEventId),

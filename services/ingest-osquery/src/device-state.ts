@@ -70,6 +70,12 @@ export function applyResult(state: HostState, record: ResultRecord, options: Dev
   return { state: { ...next, emitted: content }, version, reason: null };
 }
 
+/** Who a host's evidence is about, as far as its state knows: its device id, serial and hostname. */
+export function hostContext(state: HostState, record: ResultRecord, options: DeviceStateOptions): { deviceId: string | null; serial: string | null; hostname: string | null } {
+  const derived = derive(state, record, options);
+  return { deviceId: derived?.device_id ?? null, serial: derived?.serial ?? null, hostname: derived?.hostname ?? null };
+}
+
 function applyRows(rows: Record<string, Record<string, string>>, changes: readonly ResultRow[]): void {
   for (const row of changes) {
     const key = rowKey(row.columns);
