@@ -17,15 +17,16 @@ export interface CatalogueMatch {
   /** The catalogue entry's id, e.g. `chatgpt-desktop`. */
   id: string;
   name: string;
-  /** The AI platform it belongs to (openai, anthropic, cursor…), when one. */
-  platform: string | null;
+  /** Who makes it (OpenAI, Anthropic…), when the catalogue says. */
+  vendor: string | null;
   sanctioned: boolean;
 }
 
 /** The questions osquery evidence asks of the AI catalogue, as of a time. */
 export interface EndpointCatalogue {
   app(candidate: { name: string | null; path: string | null; bundleId: string | null }, at: number): CatalogueMatch | null;
-  extension(browser: 'chromium' | 'firefox', id: string, at: number): CatalogueMatch | null;
+  /** `browser` as osquery names it: chrome_extensions' browser_type (chrome, edge, brave…) or firefox. */
+  extension(browser: string, id: string, at: number): CatalogueMatch | null;
   apiAddress(address: string, at: number): CatalogueMatch | null;
 }
 
@@ -82,7 +83,7 @@ function matchRow(kind: TableKind, row: ResultRow, at: number, catalogue: Endpoi
     case 'programs':
       return catalogue.app({ name: c.name ?? c.bundle_name ?? null, path: c.path ?? c.install_location ?? null, bundleId: c.bundle_identifier ?? null }, at);
     case 'chrome_extensions':
-      return c.identifier ? catalogue.extension('chromium', c.identifier, at) : null;
+      return c.identifier ? catalogue.extension(c.browser_type || 'chrome', c.identifier, at) : null;
     case 'firefox_addons':
       return c.identifier ? catalogue.extension('firefox', c.identifier, at) : null;
     case 'process_open_sockets':
@@ -130,7 +131,7 @@ function toEvent(
     unmapped: JSON.stringify({
       host_identifier: record.hostIdentifier,
       query: record.name,
-      ai_platform: match.platform,
+      ai_vendor: match.vendor,
       sanctioned: match.sanctioned,
       columns: c,
       decorations: record.decorations,

@@ -12,13 +12,13 @@ const records = (file: string): ResultRecord[] =>
     return r.record;
   });
 
-const CHATGPT: CatalogueMatch = { id: 'chatgpt-desktop', name: 'ChatGPT desktop', platform: 'openai', sanctioned: true };
-const CLAUDE_EXT: CatalogueMatch = { id: 'claude-chrome', name: 'Claude for Chrome', platform: 'anthropic', sanctioned: false };
-const OPENAI_API: CatalogueMatch = { id: 'openai-api', name: 'OpenAI API', platform: 'openai', sanctioned: true };
+const CHATGPT: CatalogueMatch = { id: 'chatgpt-desktop', name: 'ChatGPT desktop', vendor: 'OpenAI', sanctioned: true };
+const CLAUDE_EXT: CatalogueMatch = { id: 'claude-chrome', name: 'Claude for Chrome', vendor: 'Anthropic', sanctioned: false };
+const OPENAI_API: CatalogueMatch = { id: 'openai-api', name: 'OpenAI API', vendor: 'OpenAI', sanctioned: true };
 // The catalogue's answers change over time: the extension is catalogued from March 2 09:00 on.
 const catalogue: EndpointCatalogue = {
   app: (c) => (c.path?.startsWith('/Applications/ChatGPT.app/') ? CHATGPT : null),
-  extension: (browser, id, at) => (browser === 'chromium' && id === 'fcoeoabgfenejglbffodgkkbkcdhcgfn' && at >= Date.parse('2026-03-02T09:00:00Z') ? CLAUDE_EXT : null),
+  extension: (browser, id, at) => (browser === 'chrome' && id === 'fcoeoabgfenejglbffodgkkbkcdhcgfn' && at >= Date.parse('2026-03-02T09:00:00Z') ? CLAUDE_EXT : null),
   apiAddress: (address) => (address === '198.51.100.25' ? OPENAI_API : null),
 };
 const host = { deviceId: 'serial:C02FAKE0042', serial: 'C02FAKE0042', hostname: 'lt-0042.corp.example.com' };
