@@ -12,13 +12,16 @@ export type Platform = (typeof PLATFORMS)[number];
 export const INGEST_VERSION = 'ingest-ai/1';
 
 export interface NormaliseContext {
-  platform: Platform;
+  /** An AI platform here; connector-grant sources (ingest-grants) build events with this too. */
+  platform: string;
   feed: string;
   ingestedAt: number;
   /** The record's original bytes, secrets already scrubbed; becomes `raw`. */
   rawBytes: Buffer;
   /** The organisation a page belongs to when its records do not say (Cursor's team id). */
   organizationId?: string | null;
+  /** Stamped as source.ingest_version; INGEST_VERSION when absent. */
+  ingestVersion?: string;
 }
 
 export type NormaliseResult = { ok: true; event: AccessEvent } | { ok: false; error: TetherError };
@@ -127,7 +130,7 @@ export interface EventParts {
 export function buildEvent(parts: EventParts, ctx: NormaliseContext): AccessEvent {
   return {
     event_id: deriveEventId(ctx.platform, ctx.feed, parts.sourceEventId),
-    source: { platform: ctx.platform, feed: ctx.feed, source_event_id: parts.sourceEventId, ingested_at: ctx.ingestedAt, ingest_version: INGEST_VERSION },
+    source: { platform: ctx.platform, feed: ctx.feed, source_event_id: parts.sourceEventId, ingested_at: ctx.ingestedAt, ingest_version: ctx.ingestVersion ?? INGEST_VERSION },
     time: parts.time,
     time_raw: parts.timeRaw,
     action: parts.action,
