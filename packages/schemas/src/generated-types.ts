@@ -163,6 +163,18 @@ export interface ConnectorVersion {
   ai_classification: string;
   /** Whether the app is on the organisation's allow list; null when unknown. */
   sanctioned: null | boolean;
+  /** When the grant this version belongs to was made, epoch ms; null when it predates what the source showed (a use or revoke seen first). */
+  granted_at: null | number;
+  /** When the grant was revoked, epoch ms; null while it stands. */
+  revoked_at: null | number;
+  /** Latest token use seen while this version held, epoch ms (updated in place, at most once per resolution); null when none seen. */
+  last_used_at: null | number;
+  /** The AI catalogue tool the app was classified as, when any. */
+  ai_tool_id: null | string;
+  /** Version of the AI catalogue that classified this version. */
+  catalogue_version: null | number;
+  /** Whose grant: the user's key in the provider, or 'all:<tenant or org>' for a tenant-wide (admin) grant. */
+  grant_subject: null | string;
 }
 
 /** A record that could not be parsed, validated, normalised or written, with why. On tether.dlq. */

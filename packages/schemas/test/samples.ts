@@ -78,6 +78,7 @@ export const connectorVersion: ConnectorVersion = {
   source: { ...identitySource, platform: 'google', feed: 'token' }, active: true, status: 'granted',
   granted_by_email: 'bo@example.com', granted_by_platform_user_id: 'google:1077', scopes: ['drive.readonly'],
   ai_classification: 'ai_tool', sanctioned: false,
+  granted_at: null, revoked_at: null, last_used_at: null, ai_tool_id: null, catalogue_version: null, grant_subject: null,
 };
 
 export const deadLetter: DeadLetter = {

@@ -89,7 +89,8 @@ export function connector(id: string, at: string, fields: Partial<ConnectorVersi
   return {
     connector_id: id, provider, client_id: client, app_name: client, valid_from: t(at), source: SRC(provider, 'token_audit', t(at)), active,
     status: active ? 'granted' : 'revoked', granted_by_email: null, granted_by_platform_user_id: null, scopes: [],
-    ai_classification: 'unknown', sanctioned: null, ...fields,
+    ai_classification: 'unknown', sanctioned: null,
+    granted_at: null, revoked_at: null, last_used_at: null, ai_tool_id: null, catalogue_version: null, grant_subject: null, ...fields,
   };
 }
 
