@@ -30,6 +30,12 @@ export interface HttpClientOptions {
 export interface HttpClient {
   getJson(path: string, query?: Query, signal?: AbortSignal): Promise<unknown>;
   postJson(path: string, body: unknown, signal?: AbortSignal): Promise<unknown>;
+  /**
+   * GET with the response headers (Link paging, rate-limit headers).
+   * `pathOrUrl` may be an absolute next-page URL the source handed out; it
+   * must be on the base URL's origin (credentials never go elsewhere).
+   */
+  getPage(pathOrUrl: string, query?: Query, signal?: AbortSignal): Promise<{ body: unknown; headers: Headers }>;
 }
 
 const BODY_SNIPPET_CHARS = 300;
@@ -50,7 +56,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (delay > 0) await wait(delay, signal);
   }
 
-  async function once(method: 'GET' | 'POST', url: URL, body: string | undefined, signal?: AbortSignal): Promise<unknown> {
+  async function once(method: 'GET' | 'POST', url: URL, body: string | undefined, signal?: AbortSignal): Promise<{ body: unknown; headers: Headers }> {
     await pace(signal);
     throwIfAborted(signal);
     const timeout = AbortSignal.timeout(options.timeoutMs);
@@ -76,7 +82,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     options.log.debug({ method, path: url.pathname, status: res.status, ms: now() - started }, 'http response');
     if (!res.ok) throw statusError(res, text, url, now(), options.scrub);
     try {
-      return JSON.parse(text) as unknown;
+      return { body: JSON.parse(text) as unknown, headers: res.headers };
     } catch (err) {
       // A cut-off body is usually a transient proxy or network problem.
       throw tetherError('TETHER_SOURCE_PARSE', `${url.pathname}: response is not JSON: ${options.scrub(text.slice(0, BODY_SNIPPET_CHARS))}`, {
@@ -87,7 +93,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
-  function send(method: 'GET' | 'POST', url: URL, body: string | undefined, signal?: AbortSignal): Promise<unknown> {
+  function send(method: 'GET' | 'POST', url: URL, body: string | undefined, signal?: AbortSignal): Promise<{ body: unknown; headers: Headers }> {
     return retry(() => once(method, url, body, signal), options.retry, {
       signal,
       sleep: wait,
@@ -103,9 +109,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     });
   }
 
+  const base = new URL(options.baseUrl);
+  function pageUrl(pathOrUrl: string, query?: Query): URL {
+    if (!/^https?:\/\//i.test(pathOrUrl)) return buildUrl(options.baseUrl, pathOrUrl, query);
+    const url = new URL(pathOrUrl);
+    if (url.origin !== base.origin) {
+      throw tetherError('TETHER_SOURCE_PARSE', `next page ${options.scrub(url.origin)} is not on ${base.origin}: refused (credentials stay with their host)`);
+    }
+    for (const [key, value] of buildUrl(options.baseUrl, '', query).searchParams) url.searchParams.append(key, value);
+    return url;
+  }
+
   return {
-    getJson: (path, query, signal) => send('GET', buildUrl(options.baseUrl, path, query), undefined, signal),
-    postJson: (path, body, signal) => send('POST', buildUrl(options.baseUrl, path), JSON.stringify(body), signal),
+    getJson: (path, query, signal) => send('GET', buildUrl(options.baseUrl, path, query), undefined, signal).then((r) => r.body),
+    postJson: (path, body, signal) => send('POST', buildUrl(options.baseUrl, path), JSON.stringify(body), signal).then((r) => r.body),
+    getPage: (pathOrUrl, query, signal) => send('GET', pageUrl(pathOrUrl, query), undefined, signal),
   };
 }
 
@@ -122,7 +140,8 @@ export function buildUrl(baseUrl: string, path: string, query: Query = {}): URL 
 
 /**
  * How long a 429 asks us to wait: `Retry-After` as seconds or an HTTP date;
- * else Anthropic's `anthropic-ratelimit-requests-reset` (RFC 3339).
+ * else Anthropic's `anthropic-ratelimit-requests-reset` (RFC 3339); else
+ * Okta's `X-Rate-Limit-Reset` or GitHub's `x-ratelimit-reset` (epoch seconds).
  */
 export function parseRetryAfter(headers: Headers, now: number): number | undefined {
   const value = headers.get('retry-after')?.trim();
@@ -136,16 +155,20 @@ export function parseRetryAfter(headers: Headers, now: number): number | undefin
     const at = Date.parse(reset);
     if (!Number.isNaN(at)) return Math.max(0, at - now);
   }
+  const epochReset = (headers.get('x-rate-limit-reset') ?? headers.get('x-ratelimit-reset'))?.trim();
+  if (epochReset && /^\d{9,11}$/.test(epochReset)) return Math.max(0, Number(epochReset) * 1000 - now);
   return undefined;
 }
 
 function statusError(res: Response, text: string, url: URL, now: number, scrub: (t: string) => string): TetherError {
   const snippet = scrub(text.slice(0, BODY_SNIPPET_CHARS));
   const context: Record<string, unknown> = { status: res.status, path: url.pathname };
-  if (res.status === 429) {
+  // GitHub answers an exhausted rate limit with 403 and x-ratelimit-remaining: 0 (reference 0).
+  const exhausted403 = res.status === 403 && res.headers.get('x-ratelimit-remaining')?.trim() === '0';
+  if (res.status === 429 || exhausted403) {
     const retryAfterMs = parseRetryAfter(res.headers, now);
     if (retryAfterMs !== undefined) context.retryAfterMs = retryAfterMs;
-    return tetherError('TETHER_SOURCE_RATE_LIMITED', `${url.pathname}: rate limited (HTTP 429): ${snippet}`, { retriable: true, context });
+    return tetherError('TETHER_SOURCE_RATE_LIMITED', `${url.pathname}: rate limited (HTTP ${res.status}): ${snippet}`, { retriable: true, context });
   }
   const retriable = res.status >= 500 || res.status === 408;
   return tetherError('TETHER_SOURCE_HTTP', `${url.pathname}: HTTP ${res.status}: ${snippet}`, { retriable, context });
