@@ -74,17 +74,32 @@ export function normaliseExternalId(value: string): string | null {
   return id === '' ? null : id;
 }
 
-/** Alias kinds compared as addresses; every other kind is an opaque id. */
-const ADDRESS_KEYS: Readonly<Record<string, (value: string) => string | null>> = { email: emailMatchKey, upn: upnMatchKey };
+/**
+ * A sign-in name that is not an address (a directory user name, a GitHub
+ * login, a secondary alias): trimmed, NFC, lower-cased (these names are
+ * case-insensitive where they are issued); null when blank.
+ */
+export function normaliseLogin(value: string): string | null {
+  const login = nfcTrimmed(value).toLowerCase();
+  return login === '' ? null : login;
+}
+
+/** How each alias kind is keyed; kinds not listed are opaque ids. */
+const ALIAS_KEYS: Readonly<Record<string, (value: string) => string | null>> = {
+  email: emailMatchKey,
+  upn: upnMatchKey,
+  user_name: normaliseLogin,
+  alias: normaliseLogin,
+};
 
 /**
  * The join key of a person alias (IdentityAlias kind and value): emails and
- * UPNs by their match key, every other kind (platform_user_id, external_id,
- * employee_number, user_name, secondary aliases) as an opaque id. Null when
- * the value names nothing.
+ * UPNs by their match key, user names and secondary aliases as logins, every
+ * other kind (platform_user_id, external_id, scim_external_id,
+ * employee_number) as an opaque id. Null when the value names nothing.
  */
 export function aliasMatchKey(kind: string, value: string): string | null {
-  return (Object.hasOwn(ADDRESS_KEYS, kind) ? ADDRESS_KEYS[kind]! : normaliseExternalId)(value);
+  return (Object.hasOwn(ALIAS_KEYS, kind) ? ALIAS_KEYS[kind]! : normaliseExternalId)(value);
 }
 
 /**

@@ -8,6 +8,6 @@ export type { RecordForTopic } from './registry.ts';
 export type * from './generated-types.ts';
 export { deriveEventId, versionKey } from './event-id.ts';
 export {
-  normaliseEmail, emailMatchKey, normaliseUpn, upnMatchKey, normaliseExternalId, aliasMatchKey,
+  normaliseEmail, emailMatchKey, normaliseUpn, upnMatchKey, normaliseExternalId, normaliseLogin, aliasMatchKey,
   normaliseIp, normaliseSerial, PLACEHOLDER_SERIALS, hostnameKeys,
 } from './identity-keys.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  aliasMatchKey, emailMatchKey, hostnameKeys, normaliseEmail, normaliseExternalId, normaliseIp, normaliseSerial, normaliseUpn, upnMatchKey,
+  aliasMatchKey, emailMatchKey, hostnameKeys, normaliseEmail, normaliseExternalId, normaliseIp, normaliseLogin, normaliseSerial, normaliseUpn, upnMatchKey,
 } from '#schemas';
 
 /** [input, expected] rows, compared as a whole so a failure shows every wrong row at once. */
@@ -69,10 +69,17 @@ describe('ids', () => {
     ]);
   });
 
-  it('keys aliases by kind: addresses by their match key, everything else as an id', () => {
+  it('keeps logins and secondary aliases case-insensitive', () => {
+    table(normaliseLogin, [[' DanaLee ', 'danalee'], ['dana-lee', 'dana-lee'], ['', null], [' ', null]]);
+  });
+
+  it('keys aliases by kind: addresses by their match key, logins lower-cased, everything else as an id', () => {
     expect(aliasMatchKey('email', 'Dana.Lee+hr@Example.com')).toBe('dana.lee@example.com');
     expect(aliasMatchKey('upn', 'Dana.Lee@Corp.Example.com')).toBe('dana.lee@corp.example.com');
     expect(aliasMatchKey('employee_number', ' E-1001 ')).toBe('E-1001');
+    expect(aliasMatchKey('alias', ' Dana-Lee ')).toBe('dana-lee');
+    expect(aliasMatchKey('user_name', 'DLee')).toBe('dlee');
+    expect(aliasMatchKey('scim_external_id', 'Ext-1')).toBe('Ext-1');
     expect(aliasMatchKey('platform_user_id', 'openai:user-Abc')).toBe('openai:user-Abc');
     expect(aliasMatchKey('external_id', '')).toBeNull();
     // Table lookups go by own entries only.

@@ -15,7 +15,7 @@
 // An active row's end_date (notice given) schedules nothing: a rescinded
 // resignation would otherwise leave a future leave no later row could undo.
 import { tetherError, type TetherError } from '#errors';
-import { normaliseEmail, normaliseUpn, type IdentityAlias, type PersonVersion } from '#schemas';
+import { normaliseEmail, normaliseLogin, normaliseUpn, type IdentityAlias, type PersonVersion } from '#schemas';
 import { quoteValue as show } from '#source';
 import { parseIsoTime } from './iso-time.ts';
 
@@ -95,12 +95,13 @@ export function readRow(line: number, raw: Buffer, f: Fields, ctx: RowContext): 
   if (employeeNumber !== null) aliases.push({ kind: 'employee_number', value: employeeNumber });
   const userName = identifier(f, 'user_name');
   const upn = userName?.includes('@') ? normaliseUpn(userName) : null;
-  if (userName !== null) aliases.push(upn !== null ? { kind: 'upn', value: upn } : { kind: 'user_name', value: userName.toLowerCase() });
+  const login = userName === null ? null : normaliseLogin(userName);
+  if (login !== null) aliases.push(upn !== null ? { kind: 'upn', value: upn } : { kind: 'user_name', value: login });
   const listed = (f.get('aliases') ?? '').split(';').map((a) => a.trim()).filter(Boolean);
   if (listed.length > MAX_ALIASES) throw tooLarge(`aliases lists ${listed.length} values; at most ${MAX_ALIASES} are read`);
   for (const alias of listed) {
     checkIdentifier(alias, 'an alias');
-    aliases.push(alias.includes('@') ? { kind: 'email', value: address(alias, 'an alias') } : { kind: 'alias', value: alias.toLowerCase() });
+    aliases.push(alias.includes('@') ? { kind: 'email', value: address(alias, 'an alias') } : { kind: 'alias', value: normaliseLogin(alias)! });
   }
 
   const personId = `${source}:${externalId}`;
