@@ -22,11 +22,23 @@
 import { isIPv4, isIPv6 } from 'node:net';
 
 const NON_ASCII = /[^\u0000-\u007f]/;
-/** White space at either end, except U+FEFF (a zero-width no-break space, which String.prototype.trim would remove). */
-const EDGE_SPACE = /^[^\S\uFEFF]+|[^\S\uFEFF]+$/g;
+/**
+ * White space removed at either end, except U+FEFF: String.prototype.trim
+ * would remove that zero-width no-break space too, folding
+ * "\uFEFFdana@…" onto "dana@…". Linear in the length (no backtracking regex).
+ */
+function trimSpace(value: string): string {
+  if (!value.includes('\uFEFF')) return value.trim();
+  const space = (c: string) => c !== '\uFEFF' && c.trim() === '';
+  let start = 0;
+  let end = value.length;
+  while (start < end && space(value[start]!)) start++;
+  while (end > start && space(value[end - 1]!)) end--;
+  return value.slice(start, end);
+}
 
 function nfcTrimmed(value: string): string {
-  const trimmed = value.replace(EDGE_SPACE, '');
+  const trimmed = trimSpace(value);
   return NON_ASCII.test(trimmed) ? trimmed.normalize('NFC') : trimmed;
 }
 
@@ -111,7 +123,7 @@ export function aliasMatchKey(kind: string, value: string): string | null {
  * (leading-zero octets, a port, a range, a hostname).
  */
 export function normaliseIp(value: string): string | null {
-  const bare = value.replace(EDGE_SPACE, '').replace(/^\[(.*)\]$/, '$1').replace(/%[^%]*$/, '');
+  const bare = trimSpace(value).replace(/^\[(.*)\]$/, '$1').replace(/%[^%]*$/, '');
   if (isIPv4(bare)) return bare;
   if (!isIPv6(bare)) return null;
   const ipv6 = rfc5952(bare);

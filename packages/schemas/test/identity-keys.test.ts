@@ -55,6 +55,14 @@ describe('email and UPN keys', () => {
     }
   });
 
+  it('trims white space but not U+FEFF, in linear time on hostile input', () => {
+    table(normaliseEmail, [[' \u00a0\u3000dana@example.com\n', 'dana@example.com'], ['\ufeff dana@example.com \ufeff', '\ufeff dana@example.com \ufeff']]);
+    const spaces = ' '.repeat(200_000);
+    // A run of spaces inside the value must not cost a scan per position (a backtracking trim would take minutes).
+    expect(normaliseEmail(`\ufeffa${spaces}b@example.com`)).toBe(`\ufeffa${spaces}b@example.com`);
+    expect(normaliseIp(`1${spaces}2`)).toBeNull();
+  });
+
   it('reads UPNs like emails', () => {
     table(normaliseUpn, [[' Dana.Lee@Corp.Example.com ', 'dana.lee@corp.example.com'], ['dana', null], ['', null]]);
     table(upnMatchKey, [['Dana.Lee+x@corp.example.com', 'dana.lee@corp.example.com']]);
