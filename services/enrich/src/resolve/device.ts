@@ -50,7 +50,7 @@ export function resolveDevice(view: IdentityView, src: SourceEndpoint, t: number
   if (src.ip !== null && ip === null && nonBlank(src.ip) !== null) reasons.push(reason(REASON.deviceIpUnknown, src.ip.trim()));
   if (ip !== null) {
     const fresh = (d: DeviceVersion) => t - d.valid_from <= IP_OBSERVATION_MAX_AGE_MS;
-    const held = choose(view, view.deviceIdsByIp(ip), t, person, (d) => d.ip_addresses.some((a) => normaliseIp(a) === ip), fresh);
+    const held = choose(view, view.deviceIdsByIp(ip), t, person, (d) => d.ip_addresses.some((a) => a === ip || normaliseIp(a) === ip), fresh);
     if (held.device) {
       let confidence = (held.assigned ? CONFIDENCE.device.ipAssignedToPerson : CONFIDENCE.device.ipSoleHolder) * held.factor;
       if (!fresh(held.device)) {

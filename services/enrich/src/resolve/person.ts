@@ -352,10 +352,10 @@ function heldUntil(history: readonly PersonVersion[], kind: string, wanted: stri
   return until;
 }
 
-/** Whether the version carries an alias of the kind whose match key is `key`. */
+/** Whether the version carries an alias of the kind whose match key is `key` (a key is its own key: most values are written normalised). */
 function holdsAlias(v: PersonVersion, kind: string, key: string): boolean {
-  if (kind === 'email' && v.email !== null && aliasMatchKey('email', v.email) === key) return true;
-  return v.aliases.some((a) => a.kind === kind && aliasMatchKey(kind, a.value) === key);
+  if (kind === 'email' && v.email !== null && (v.email === key || aliasMatchKey('email', v.email) === key)) return true;
+  return v.aliases.some((a) => a.kind === kind && (a.value === key || aliasMatchKey(kind, a.value) === key));
 }
 
 /** One mailbox: the same match key (plus tags aside), or both without an address. */
