@@ -95,6 +95,20 @@ describe('ids', () => {
   });
 });
 
+describe('keys are their own keys (enrich compares a stored key without normalising it again)', () => {
+  it('holds for every function on hostile input', () => {
+    const inputs = [' Dana.Lee+Cursor@Example.com ', '+x@example.com', 'a+b+c@d+e.com', 'Jose\u0301@example.com', '\ufeffx@y.z', 'İ@x.y', ' E-1 ', 'DLee'];
+    for (const kind of ['email', 'upn', 'user_name', 'alias', 'employee_number']) {
+      for (const input of inputs) {
+        const key = aliasMatchKey(kind, input);
+        expect([kind, input, key === null ? null : aliasMatchKey(kind, key)]).toEqual([kind, input, key]);
+      }
+    }
+    for (const ip of ['::FFFF:CB00:7109', '2001:DB8:0:0:1:0:0:1', ' 10.0.0.1 ', 'fe80::1%en0']) expect(normaliseIp(normaliseIp(ip)!)).toBe(normaliseIp(ip));
+    expect(normaliseSerial(normaliseSerial(' c02x '))).toBe('C02X');
+  });
+});
+
 describe('IP addresses', () => {
   it('writes each address in RFC 5952 text, IPv4-mapped IPv6 as IPv4', () => {
     table(normaliseIp, [
