@@ -7,4 +7,7 @@ export { RECORD_FOR_TOPIC, SUBJECT_COMPATIBILITY, subjectFor, registerSchemas, c
 export type { RecordForTopic } from './registry.ts';
 export type * from './generated-types.ts';
 export { deriveEventId, versionKey } from './event-id.ts';
-export { normaliseEmail, normaliseIp } from './identity-keys.ts';
+export {
+  normaliseEmail, emailMatchKey, normaliseUpn, upnMatchKey, normaliseExternalId, normaliseLogin, aliasMatchKey,
+  normaliseIp, normaliseSerial, PLACEHOLDER_SERIALS, hostnameKeys,
+} from './identity-keys.ts';

@@ -200,7 +200,9 @@ describe('hostile API pages, polled end to end', () => {
     ]);
     expect(nhis.map((n: NonHumanIdentityVersion) => [n.nhi_id, n.created_at, n.source.source_time])).toEqual([['openai:project:42', null, 'yesterday']]);
     // A project whose id is blank is dead-lettered, and nobody asks the API for its children.
-    expect(asked.filter((p) => p.startsWith('/v1/organization/projects/'))).toEqual(['/v1/organization/projects/42/service_accounts', '/v1/organization/projects/42/api_keys']);
+    expect(asked.filter((p) => p.startsWith('/v1/organization/projects/'))).toEqual([
+      '/v1/organization/projects/42/users', '/v1/organization/projects/42/service_accounts', '/v1/organization/projects/42/api_keys',
+    ]);
     expect(dead.map((d) => [d.source, d.reason_code]).sort()).toEqual([
       ['openai/audit_logs', 'TETHER_DUPLICATE_CONFLICT'],
       ['openai/projects', 'TETHER_NORMALISE_INVALID'],

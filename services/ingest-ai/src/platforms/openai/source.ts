@@ -6,7 +6,7 @@ import { nhiVersion, personVersion } from '../../identity.ts';
 import { asObject, idOf } from '../../normalise/common.ts';
 import { inventory, type PlatformDeps, type PlatformSource } from '../types.ts';
 import { normaliseOpenAiAudit } from './audit.ts';
-import { openAiAdminApiKey, openAiProjectItem, openAiUser, type ProjectInventoryItem } from './inventory.ts';
+import { isProjectOwner, openAiAdminApiKey, openAiProjectItem, openAiUser, type ProjectInventoryItem } from './inventory.ts';
 
 const P = 'openai' as const;
 export const OPENAI_MAX_PAGE = 100;
@@ -72,25 +72,32 @@ function pagesOf(pages: (signal: AbortSignal) => AsyncIterable<{ items: readonly
   };
 }
 
-/** Projects (archived ones too), then each project's service accounts and API keys. */
+/** Projects (archived ones too) with their owners, then each project's service accounts and API keys. */
 async function* projectInventory(http: HttpClient, limit: number, signal: AbortSignal): AsyncIterable<readonly ProjectInventoryItem[]> {
-  const projectPages = paginate<string>(
-    (after, s) => http.getJson('/organization/projects', { include_archived: true, limit, after }, s).then((b) => afterIdPage(b, '/organization/projects')),
-    { signal },
-  );
-  for await (const page of projectPages) {
-    yield page.items.map((item) => ({ kind: 'project' as const, item }));
+  const list = (path: string, query: Query = {}) =>
+    paginate<string>((after, s) => http.getJson(path, { ...query, limit, after }, s).then((b) => afterIdPage(b, path)), { signal });
+  // The id the project mapper keys it by; an element it refuses has no children to list.
+  const idOfProject = (project: unknown) => idOf(asObject(project)?.id);
+  const base = (projectId: string) => `/organization/projects/${encodeURIComponent(projectId)}`;
+  for await (const page of list('/organization/projects', { include_archived: true })) {
+    // A project's owner is part of its version, so its users are read before it is yielded; only owners are kept.
+    const owners = new Map<string, unknown[]>();
     for (const project of page.items) {
-      // The id the project mapper keys it by; an element it refuses has no children to list.
-      const projectId = idOf(asObject(project)?.id);
+      const projectId = idOfProject(project);
+      if (projectId === null || owners.has(projectId)) continue;
+      const found: unknown[] = [];
+      for await (const users of list(`${base(projectId)}/users`)) found.push(...users.items.filter(isProjectOwner));
+      owners.set(projectId, found);
+    }
+    yield page.items.map((item) => ({ kind: 'project' as const, item, owners: owners.get(idOfProject(item) ?? '') ?? [] }));
+    for (const project of page.items) {
+      const projectId = idOfProject(project);
       if (projectId === null) continue;
-      const base = `/organization/projects/${encodeURIComponent(projectId)}`;
       for (const [kind, path, query] of [
-        ['service_account', `${base}/service_accounts`, {}],
-        ['api_key', `${base}/api_keys`, { owner_project_access: 'any' }],
+        ['service_account', `${base(projectId)}/service_accounts`, {}],
+        ['api_key', `${base(projectId)}/api_keys`, { owner_project_access: 'any' }],
       ] as const) {
-        const pages = paginate<string>((after, s) => http.getJson(path, { ...query, limit, after }, s).then((b) => afterIdPage(b, path)), { signal });
-        for await (const sub of pages) yield sub.items.map((item) => ({ kind, projectId, item }));
+        for await (const sub of list(path, query)) yield sub.items.map((item) => ({ kind, projectId, item }));
       }
     }
   }
