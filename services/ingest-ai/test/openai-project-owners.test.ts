@@ -70,6 +70,9 @@ describe('OpenAI project owners', () => {
       async postJson() {
         throw new Error('not used');
       },
+      async getPage() {
+        throw new Error('not used');
+      },
     };
     const source = openAiSource({ http, pageLimit: 100, directory: { emailOf: () => null }, log: createLogger({ service: 'test', level: 'silent' }) });
     const projects = source.inventories.find((i) => i.feed === 'projects')!;
