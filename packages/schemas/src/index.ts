@@ -7,3 +7,4 @@ export { RECORD_FOR_TOPIC, SUBJECT_COMPATIBILITY, subjectFor, registerSchemas, c
 export type { RecordForTopic } from './registry.ts';
 export type * from './generated-types.ts';
 export { deriveEventId, versionKey } from './event-id.ts';
+export { normaliseEmail, normaliseUpn, normaliseExternalId } from './identity-keys.ts';
