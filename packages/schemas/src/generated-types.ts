@@ -322,7 +322,7 @@ export interface GroupVersion {
   external_id: null | string;
   /** Person ids of the members (tether.identity.users), sorted. */
   member_person_ids: string[];
-  /** The group as the directory states it, as JSON (for SCIM: the Group resource Tether serves), so the service that serves it can rebuild after a restart. */
+  /** The group as the directory states it, as JSON, so the service that serves it can rebuild after a restart. SCIM: {"resource": the Group resource as Tether serves it, "deleted": true once DELETEd}. */
   directory_record: null | string;
 }
 
@@ -416,7 +416,7 @@ export interface PersonVersion {
   platform_role: null | string;
   /** Directory groups the person belonged to in this version, in group_id order; null when the source does not say (an empty list says: in no group). A membership change is a new version. */
   groups: null | GroupMembership[];
-  /** The directory's own record of the person as of this version, as JSON (for SCIM: the User resource Tether serves, never a password), so the service that serves it can rebuild after a restart; null for sources that keep none. */
+  /** The directory's own record of the person as of this version, as JSON, so the service that serves it can rebuild after a restart; null for sources that keep none. SCIM: {"resource": the User resource as Tether serves it (never a password), "deleted": true once DELETEd}. */
   directory_record: null | string;
 }
 

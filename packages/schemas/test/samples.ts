@@ -59,7 +59,7 @@ export const personVersion: PersonVersion = {
   aliases: [{ kind: 'upn', value: 'ana@corp.example.com' }, { kind: 'employee_number', value: '1042' }],
   platform_role: null,
   groups: [{ group_id: '6c5bb468-14b2-4183-baf2-06d523e03bd3', display_name: 'Research' }],
-  directory_record: '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"2819c223","userName":"ana@example.com"}',
+  directory_record: '{"resource":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"2819c223","userName":"ana@example.com"},"deleted":false}',
 };
 
 export const groupVersion: GroupVersion = {
