@@ -34,7 +34,7 @@ function evaluate(filter: Filter, scope: Scope): boolean {
       return compareAll(def, values, filter.op, filter.value);
     }
     case 'valuePath': {
-      const { def, values } = resolve(filter.path, scope);
+      const { def, values } = resolve(filter.path, scope, true);
       if (def.type !== 'complex') throw badRequest('invalidFilter', `${def.name} has no sub-attributes to filter on`);
       const elements = values.filter(isObject);
       return elements.some((element) => {
@@ -51,7 +51,7 @@ function evaluate(filter: Filter, scope: Scope): boolean {
 }
 
 /** The attribute's definition and its values (flattened across a multi-valued attribute). */
-function resolve(path: AttrPath, scope: Scope): { def: AttrDef; values: Json[] } {
+function resolve(path: AttrPath, scope: Scope, elements = false): { def: AttrDef; values: Json[] } {
   let def: AttrDef | undefined;
   let holder: JsonObject | undefined;
   if (scope.defs !== null) {
@@ -70,7 +70,7 @@ function resolve(path: AttrPath, scope: Scope): { def: AttrDef; values: Json[] }
     return { def: sub, values: values.filter(isObject).flatMap((v) => lookup(v, sub.name)) };
   }
   // Comparing a complex attribute compares its `value` (RFC 7644 §3.4.2.2: `emails co "x"`).
-  if (def.type === 'complex') {
+  if (def.type === 'complex' && !elements) {
     const valueDef = findAttr(def.subAttributes, 'value');
     if (valueDef) values = values.map((v) => (isObject(v) ? (v.value ?? null) : v));
     return { def: valueDef ?? def, values };
