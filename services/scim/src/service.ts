@@ -375,19 +375,24 @@ export class ScimService {
 
   // ---- for the imports -----------------------------------------------------
 
-  /** The resource a replayed POST made earlier: same type, created at that time, same userName (User) or displayName (Group). */
+  /**
+   * The resource a replayed POST made earlier: same type, created at that
+   * time. Several created in the same millisecond: the one with the body's
+   * externalId, else its userName (User) or displayName (Group), as the
+   * resource may have been renamed since.
+   */
   createdAt(type: 'User' | 'Group', at: number, body: unknown): string | undefined {
-    if (!isObject(body)) return undefined;
     const created = iso(at);
+    const entries = [...(type === 'User' ? this.directory.users.values() : this.directory.groups.values())].filter((e) => (e.resource.meta as JsonObject).created === created);
+    if (entries.length <= 1) return entries[0]?.id;
+    if (!isObject(body)) return undefined;
+    const field = (name: string) => Object.entries(body).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+    const externalId = field('externalId');
+    const byExternal = entries.find((e) => typeof externalId === 'string' && e.resource.externalId === externalId);
+    if (byExternal) return byExternal.id;
     const key = type === 'User' ? 'userName' : 'displayName';
-    const wanted = Object.entries(body).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
-    if (typeof wanted !== 'string') return undefined;
-    const entries = type === 'User' ? this.directory.users.values() : this.directory.groups.values();
-    for (const e of entries) {
-      const meta = e.resource.meta as JsonObject;
-      if (meta.created === created && String(e.resource[key]).toLowerCase() === wanted.toLowerCase()) return e.id;
-    }
-    return undefined;
+    const name = field(key);
+    return entries.find((e) => typeof name === 'string' && String(e.resource[key]).toLowerCase() === name.toLowerCase())?.id;
   }
 
   /** When a resource last changed (epoch ms), deleted ones included. */

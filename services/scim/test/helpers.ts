@@ -10,10 +10,13 @@ import { ScimService, type OutRecord, type ScimRequest, type ScimResponse } from
 
 export const BASE = 'https://tether.example/scim/v2';
 
-type Fixtures = Record<string, Record<string, unknown>>;
-const load = (name: string): Fixtures => JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures', name), 'utf8')) as Fixtures;
-export const okta = load('okta.json');
-export const entra = load('entra.json');
+type Body = Record<string, unknown>;
+const load = (name: string): unknown => JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures', name), 'utf8'));
+export const okta = load('okta.json') as Record<'createUser' | 'deactivate' | 'reactivate' | 'password' | 'createGroup' | 'groupMembers' | 'groupRename', Body>;
+export const entra = load('entra.json') as Record<
+  'createUser' | 'mover' | 'rename' | 'disable' | 'dottedKeys' | 'managerLegacy' | 'managerEnterprise' | 'addHomeEmail' | 'createGroup' | 'addMember' | 'removeMemberLegacy',
+  Body
+>;
 
 /** A fixture with $NAME placeholders replaced. */
 export function fill(body: Record<string, unknown>, values: Record<string, string>): Record<string, unknown> {
