@@ -6,7 +6,7 @@
 // password may be in one, and a JSON parse error's message quotes the text
 // it choked on, so that message is replaced, never passed on.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '#log';
 import type { HealthReport } from '#service';
 import type { ScimMetrics } from './metrics.ts';
@@ -48,7 +48,8 @@ export function buildHttp(options: HttpOptions): FastifyInstance {
   const now = options.now ?? Date.now;
   const app = Fastify({
     loggerInstance: log as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Requests are logged by the handler (method, path, status): never bodies, never headers.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
     // Validation is a gate, not a transformer: no coercion, no defaults, nothing removed.
     ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false } },
