@@ -69,14 +69,20 @@ export function withoutPasswords(raw: Buffer): Buffer {
   return scrubbed === text ? raw : Buffer.from(scrubbed, 'utf8');
 }
 
-export async function replayFile(path: string, deps: ImportDeps): Promise<ImportSummary> {
-  const now = deps.now ?? Date.now;
+/** An import's counts and its refused records, each to be dead-lettered with its reason and bytes (passwords replaced). */
+function tally(source: string) {
   const summary: ImportSummary = { records: 0, applied: 0, skipped: 0, failed: 0 };
   const dead: DeadLetterInput[] = [];
   const refuse = (raw: Buffer, detail: string) => {
     summary.failed++;
-    dead.push({ stage: 'normalising', source: 'scim/replay', error: tetherError('TETHER_NORMALISE_INVALID', detail), original: withoutPasswords(raw) });
+    dead.push({ stage: 'normalising', source, error: tetherError('TETHER_NORMALISE_INVALID', detail), original: withoutPasswords(raw) });
   };
+  return { summary, dead, refuse };
+}
+
+export async function replayFile(path: string, deps: ImportDeps): Promise<ImportSummary> {
+  const now = deps.now ?? Date.now;
+  const { summary, dead, refuse } = tally('scim/replay');
   const calls: Call[] = [];
   let line = 0;
   for await (const batch of readJsonRecords(path, { batchSize: 1_000 })) {
@@ -206,12 +212,7 @@ function failure(call: Call, res: ScimResponse): string {
 export async function bootstrapFile(path: string, deps: ImportDeps): Promise<ImportSummary> {
   const bytes = await readFile(path);
   const now = deps.now ?? Date.now;
-  const summary: ImportSummary = { records: 0, applied: 0, skipped: 0, failed: 0 };
-  const dead: DeadLetterInput[] = [];
-  const refuse = (raw: Buffer, detail: string) => {
-    summary.failed++;
-    dead.push({ stage: 'normalising', source: 'scim/bootstrap', error: tetherError('TETHER_NORMALISE_INVALID', detail), original: withoutPasswords(raw) });
-  };
+  const { summary, dead, refuse } = tally('scim/bootstrap');
   let doc: unknown;
   try {
     doc = JSON.parse(bytes.toString('utf8'));
