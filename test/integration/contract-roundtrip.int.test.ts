@@ -14,6 +14,7 @@ const SAMPLES: { [R in TopicRole]: RecordForTopic[R] } = {
   identityDevices: samples.deviceVersion,
   identityNhi: samples.nhiVersion,
   identityConnectors: samples.connectorVersion,
+  identityGroups: samples.groupVersion,
   dlq: samples.deadLetter,
   ingestCheckpoints: samples.checkpoint,
 };

@@ -7,6 +7,7 @@ export const TOPICS = {
   identityDevices: 'tether.identity.devices',
   identityNhi: 'tether.identity.nhi',
   identityConnectors: 'tether.identity.connectors',
+  identityGroups: 'tether.identity.groups',
   dlq: 'tether.dlq',
   ingestCheckpoints: 'tether.ingest.checkpoints',
 } as const;
@@ -15,7 +16,7 @@ export type TopicRole = keyof typeof TOPICS;
 
 /** Topics whose value per key is the latest state: compacted, never deleted by time. */
 export const COMPACTED_ROLES: readonly TopicRole[] = [
-  'identityUsers', 'identityDevices', 'identityNhi', 'identityConnectors', 'ingestCheckpoints',
+  'identityUsers', 'identityDevices', 'identityNhi', 'identityConnectors', 'identityGroups', 'ingestCheckpoints',
 ];
 
 export const CONSUMER_GROUPS = {

@@ -318,6 +318,26 @@ export interface EnrichedAccessEvent {
   enrichment: EnrichmentInfo;
 }
 
+/** One version of a directory group (a SCIM Group): its name and members. On tether.identity.groups, keyed by '<group_id>@<valid_from>' so the compacted topic keeps every version. */
+export interface GroupVersion {
+  /** Stable id (for SCIM: the Group resource id Tether assigned). */
+  group_id: string;
+  /** From when this version holds, epoch ms. */
+  valid_from: number;
+  /** Provenance of the version. */
+  source: IdentitySource;
+  /** false records a deleted group from valid_from on (never a silent removal). */
+  active: boolean;
+  /** The group's name. */
+  display_name: string;
+  /** The identity provider's id for the group. */
+  external_id: null | string;
+  /** Person ids of the members (tether.identity.users), sorted. */
+  member_person_ids: string[];
+  /** The group as the directory states it, as JSON, so the service that serves it can rebuild after a restart. SCIM: {"resource": the Group resource as Tether serves it, "deleted": true once DELETEd}. */
+  directory_record: null | string;
+}
+
 /** A poller's cursor. On tether.ingest.checkpoints (compacted), keyed by checkpoint_id. */
 export interface IngestCheckpoint {
   /** '<platform>/<feed>/<mode>[/<scope>]'. */
@@ -365,10 +385,17 @@ export interface NonHumanIdentityVersion {
 }
 
 export interface IdentityAlias {
-  /** email, upn, scim_external_id, employee_number, platform_user_id. */
+  /** email, upn, scim_external_id, employee_number, platform_user_id; SCIM also writes scim_id (every SCIM id the person had), former_email and former_upn (addresses the person held in earlier versions and no longer holds: kept for history, never matched as current). */
   kind: string;
   /** The alias; for platform_user_id '<platform>:<id>'. */
   value: string;
+}
+
+export interface GroupMembership {
+  /** The group's stable id (for SCIM: the Group resource id Tether assigned). */
+  group_id: string;
+  /** The group's name as of this version. */
+  display_name: null | string;
 }
 
 /** One version of a person (directory record) or of a platform account that hints at one. On tether.identity.users, keyed by '<person_id>@<valid_from>' so the compacted topic keeps every version; re-emitting the same version is idempotent. */
@@ -399,6 +426,10 @@ export interface PersonVersion {
   aliases: IdentityAlias[];
   /** Role on the platform for platform accounts (owner, admin, member, ...). */
   platform_role: null | string;
+  /** Directory groups the person belonged to in this version, in group_id order; null when the source does not say (an empty list says: in no group). A membership change is a new version. */
+  groups: null | GroupMembership[];
+  /** The directory's own record of the person as of this version, as JSON, so the service that serves it can rebuild after a restart; null for sources that keep none. SCIM: {"resource": the User resource as Tether serves it (never a password), "deleted": true once DELETEd}. */
+  directory_record: null | string;
 }
 
 export interface RecordTypes {
@@ -407,6 +438,7 @@ export interface RecordTypes {
   DeadLetter: DeadLetter;
   DeviceVersion: DeviceVersion;
   EnrichedAccessEvent: EnrichedAccessEvent;
+  GroupVersion: GroupVersion;
   IngestCheckpoint: IngestCheckpoint;
   NonHumanIdentityVersion: NonHumanIdentityVersion;
   PersonVersion: PersonVersion;

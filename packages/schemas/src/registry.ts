@@ -13,6 +13,7 @@ export const RECORD_FOR_TOPIC = {
   identityDevices: 'DeviceVersion',
   identityNhi: 'NonHumanIdentityVersion',
   identityConnectors: 'ConnectorVersion',
+  identityGroups: 'GroupVersion',
   dlq: 'DeadLetter',
   ingestCheckpoints: 'IngestCheckpoint',
 } as const satisfies Record<TopicRole, keyof RecordTypes>;

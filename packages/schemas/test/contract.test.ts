@@ -13,6 +13,7 @@ const SAMPLE_FOR_RECORD: Record<string, unknown> = {
   DeviceVersion: samples.deviceVersion,
   NonHumanIdentityVersion: samples.nhiVersion,
   ConnectorVersion: samples.connectorVersion,
+  GroupVersion: samples.groupVersion,
   DeadLetter: samples.deadLetter,
   IngestCheckpoint: samples.checkpoint,
 };

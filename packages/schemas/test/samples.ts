@@ -1,7 +1,7 @@
 // One fully populated sample per record, in the shapes the services produce.
 // Every nullable field is set so a round trip exercises every branch.
 import type {
-  AccessEvent, ConnectorVersion, DeadLetter, DeviceVersion, EnrichedAccessEvent, IngestCheckpoint,
+  AccessEvent, ConnectorVersion, DeadLetter, DeviceVersion, EnrichedAccessEvent, GroupVersion, IngestCheckpoint,
   NonHumanIdentityVersion, PersonVersion,
 } from '#schemas';
 
@@ -58,6 +58,14 @@ export const personVersion: PersonVersion = {
   manager_person_id: 'okta:00u0',
   aliases: [{ kind: 'upn', value: 'ana@corp.example.com' }, { kind: 'employee_number', value: '1042' }],
   platform_role: null,
+  groups: [{ group_id: '6c5bb468-14b2-4183-baf2-06d523e03bd3', display_name: 'Research' }],
+  directory_record: '{"resource":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"2819c223","userName":"ana@example.com"},"deleted":false}',
+};
+
+export const groupVersion: GroupVersion = {
+  group_id: '6c5bb468-14b2-4183-baf2-06d523e03bd3', valid_from: T - 86_400_000, source: { ...identitySource, platform: 'scim', feed: 'scim' },
+  active: true, display_name: 'Research', external_id: '00g1', member_person_ids: ['okta:00u1'],
+  directory_record: '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"6c5bb468-14b2-4183-baf2-06d523e03bd3","displayName":"Research"}',
 };
 
 export const deviceVersion: DeviceVersion = {

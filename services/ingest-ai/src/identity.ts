@@ -110,6 +110,8 @@ export function personVersion(change: EntityChange<PersonContent>, platform: Pla
     department: null,
     title: null,
     manager_person_id: null,
+    groups: null,
+    directory_record: null,
   };
   return { role: 'identityUsers', key: versionKey(value.person_id, value.valid_from), value: wellFormed(value) };
 }

@@ -120,6 +120,8 @@ export function readRow(line: number, raw: Buffer, f: Fields, ctx: RowContext): 
     manager_person_id: null,
     aliases: dedupeAliases(aliases),
     platform_role: null,
+    groups: null,
+    directory_record: null,
   };
   const managerRefs: ManagerRef[] = [];
   const managerId = identifier(f, 'manager_external_id');

@@ -26,7 +26,7 @@ export function person(id: string, at: string, fields: Partial<PersonVersion> & 
   return {
     person_id: id, record_kind: 'directory', valid_from: t(at), source: SRC('okta', 'users', t(at) + 60_000),
     active, lifecycle_state: active ? 'active' : 'inactive', display_name: null, department: 'Engineering', title: null,
-    manager_person_id: null, aliases: [], platform_role: null, ...fields,
+    manager_person_id: null, aliases: [], platform_role: null, groups: null, directory_record: null, ...fields,
   };
 }
 

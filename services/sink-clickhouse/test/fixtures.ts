@@ -218,6 +218,8 @@ export function personVersion(): PersonVersion {
     title: null, manager_person_id: '00u1boss',
     aliases: [{ kind: 'email', value: 'dana.nunez@example.com' }, { kind: 'platform_user_id', value: 'openai:user-K9p3Lm' }],
     platform_role: null,
+    groups: null,
+    directory_record: null,
   };
 }
 
