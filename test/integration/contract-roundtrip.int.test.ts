@@ -16,6 +16,8 @@ const SAMPLES: { [R in TopicRole]: RecordForTopic[R] } = {
   identityConnectors: samples.connectorVersion,
   dlq: samples.deadLetter,
   ingestCheckpoints: samples.checkpoint,
+  findings: samples.finding,
+  detectState: samples.detectState,
 };
 
 describe('contract round trip through Kafka', () => {

@@ -7,3 +7,6 @@ export { RECORD_FOR_TOPIC, SUBJECT_COMPATIBILITY, subjectFor, registerSchemas, c
 export type { RecordForTopic } from './registry.ts';
 export type * from './generated-types.ts';
 export { deriveEventId, versionKey } from './event-id.ts';
+export { FINDING_SEVERITIES, FINDING_KINDS, severitiesFrom } from './findings.ts';
+export type { FindingSeverity, FindingKind } from './findings.ts';
+export { normaliseIp } from './identity-keys.ts';

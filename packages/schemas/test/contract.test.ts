@@ -15,6 +15,8 @@ const SAMPLE_FOR_RECORD: Record<string, unknown> = {
   ConnectorVersion: samples.connectorVersion,
   DeadLetter: samples.deadLetter,
   IngestCheckpoint: samples.checkpoint,
+  Finding: samples.finding,
+  DetectState: samples.detectState,
 };
 
 describe('Avro contract', () => {
