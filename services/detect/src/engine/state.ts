@@ -108,6 +108,12 @@ export class StateStore {
     this.#bound(key);
   }
 
+  /** Forgets a group whose rule or rule version is no longer loaded, and tombstones it. */
+  discard(key: string): void {
+    this.#remove(key);
+    this.#deleted.add(key);
+  }
+
   /** Changed and forgotten groups since the last call, as records to write. */
   takeChanges(): StateChanges {
     const at = this.#now();

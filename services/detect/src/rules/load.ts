@@ -168,7 +168,8 @@ export function readRuleDir(dir: string): { pack: RulePack; problems: Problem[] 
   if (files.length === 0) problems.push({ file: dir, line: 0, column: 0, message: 'no rule files (*.yaml) in the rules directory' });
   for (const name of files) {
     const full = path.join(dir, name);
-    const shown = path.relative(process.cwd(), full) || full;
+    const relative = path.relative(process.cwd(), full);
+    const shown = relative && !relative.startsWith('..') ? relative : full;
     const bytes = readFileSync(full);
     if (bytes.length > MAX_FILE_BYTES) {
       problems.push({ file: shown, line: 1, column: 1, message: `the file is ${bytes.length} bytes, over the ${MAX_FILE_BYTES} allowed` });

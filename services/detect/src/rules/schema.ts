@@ -70,7 +70,7 @@ export function durationMs(text: string): number {
 const duration = z
   .string()
   .regex(DURATION, 'a duration: a whole number and a unit (ms, s, m, h, d), e.g. 15m')
-  .refine((d) => durationMs(d) >= 1_000 && durationMs(d) <= 366 * 86_400_000, 'between 1s and 366d');
+  .refine((d) => !DURATION.test(d) || (durationMs(d) >= 1_000 && durationMs(d) <= 366 * 86_400_000), 'between 1s and 366d');
 
 const groupBy = z.array(z.string().min(1)).min(1).max(5);
 
