@@ -161,8 +161,23 @@ export function accessor(path: string): Accessor {
   };
 }
 
-/** Close names for an unknown path, for the error message. */
+/** Catalogued paths within two edits of an unknown one (or ending in the same name), for the error message. */
 export function suggestFields(path: string, max = 3): string[] {
   const last = path.split('.').at(-1) ?? path;
-  return [...FIELDS.keys()].filter((p) => p.endsWith(`.${last}`) || p.includes(last)).slice(0, max);
+  const scored = [...FIELDS.keys()]
+    .map((p) => ({ p, d: editDistance(p, path) }))
+    .filter(({ p, d }) => d <= 2 || p.endsWith(`.${last}`))
+    .sort((a, b) => a.d - b.d);
+  return scored.slice(0, max).map(({ p }) => p);
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }

@@ -67,7 +67,10 @@ export function parseRule(file: string, text: string): { rule: CompiledRule } | 
   const parsed = ruleSchema.safeParse(json);
   if (!parsed.success) {
     return {
-      problems: parsed.error.issues.map((issue) => at(offsetOf(doc, issue.path as Path), `${describePath(issue.path as Path)}${issueMessage(issue)}`)),
+      problems: parsed.error.issues.map((issue) => {
+        const where = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+        return at(offsetOf(doc, where as Path), `${describePath(issue.path as Path)}${issueMessage(issue)}`);
+      }),
     };
   }
   try {
@@ -89,23 +92,25 @@ function describePath(p: Path): string {
   return p.length === 0 ? '' : `${p.map((s) => (typeof s === 'number' ? `[${s}]` : s)).join('.').replace(/\.\[/g, '[')}: `;
 }
 
-/** Offset of the deepest node along `p` that exists (a missing key points at its parent). */
+/**
+ * Offset of what `p` names: a scalar value where it is, a map or list at its
+ * key (a block value starts on the next line), a missing key at its parent.
+ */
 function offsetOf(doc: Document, p: Path): number {
   let best: number = doc.contents && 'range' in doc.contents && doc.contents.range ? doc.contents.range[0] : 0;
   for (let i = 1; i <= p.length; i++) {
+    const parent = (i === 1 ? doc.contents : doc.getIn(p.slice(0, i - 1), true)) as Node | undefined;
     const node = doc.getIn(p.slice(0, i), true) as Node | undefined;
+    const key = parent && isMap(parent)
+      ? (parent.items.find((it) => (it.key as { value?: unknown } | null)?.value === p[i - 1])?.key as Node | undefined)
+      : undefined;
     if (!node || !('range' in node) || !node.range) {
-      // The key itself, when the parent is a map that holds it.
-      const parent = i === 1 ? doc.contents : (doc.getIn(p.slice(0, i - 1), true) as Node | undefined);
-      if (parent && isMap(parent)) {
-        const pair = parent.items.find((it) => (it.key as { value?: unknown } | null)?.value === p[i - 1]);
-        const key = pair?.key as Node | undefined;
-        if (key?.range) best = key.range[0];
-      }
+      if (key?.range) best = key.range[0];
       break;
     }
-    best = node.range[0];
-    if (!isMap(node) && !isSeq(node)) break;
+    const collection = isMap(node) || isSeq(node);
+    best = collection && key?.range ? key.range[0] : node.range[0];
+    if (!collection) break;
   }
   return best;
 }
