@@ -17,7 +17,9 @@ import { loadSinkConfig } from '../../sink-clickhouse/src/config.ts';
 import { startApi } from '../../query/src/api.ts';
 import { buildQueryApp } from '../../query/src/app.ts';
 import { loadQueryConfig } from '../../query/src/config.ts';
+import { PassThrough } from 'node:stream';
 import { buildDetectApp } from '../src/app.ts';
+import { main } from '../src/cli.ts';
 import { loadDetectConfig } from '../src/config.ts';
 import { loadRules } from '../src/rules/load.ts';
 
@@ -111,8 +113,8 @@ describe('detection on the enrichment scenario, real broker and ClickHouse', () 
       }
     }, { what: 'the sink to commit the findings topic to its end' });
 
-    const rows = await ch.queryRows<{ rule_id: string; event_ids: string[]; person_id: string | null; nhi_id: string | null; device_id: string | null; summary: string; severity: string }>(
-      'SELECT rule_id, event_ids, person_id, nhi_id, device_id, summary, severity FROM findings FINAL ORDER BY rule_id',
+    const rows = await ch.queryRows<{ finding_id: string; rule_id: string; event_ids: string[]; person_id: string | null; nhi_id: string | null; device_id: string | null; summary: string; severity: string }>(
+      'SELECT finding_id, rule_id, event_ids, person_id, nhi_id, device_id, summary, severity FROM findings FINAL ORDER BY rule_id',
     );
     expect(rows.map((r) => [r.rule_id, r.event_ids])).toEqual([
       ['tether.api-key-burst', [events.leeKey1.event_id, events.leeKey2.event_id, events.leeKey3.event_id]],
@@ -143,5 +145,15 @@ describe('detection on the enrichment scenario, real broker and ClickHouse', () 
     const byRule = await query.findings({ fromMs: at('2025-01-01T00:00:00Z'), toMs: at('2026-01-01T00:00:00Z'), rule: 'tether.api-key-burst', minSeverity: 'info', person: '', limit: 10 });
     expect(byRule).toHaveLength(1);
     expect(byRule[0]).toMatchObject({ person_id: '00uLee', event_ids: [events.leeKey1.event_id, events.leeKey2.event_id, events.leeKey3.event_id] });
+
+    // A backtest over the same events in ClickHouse finds the same findings, with the same ids.
+    const stdout = new PassThrough();
+    const chunks: Buffer[] = [];
+    stdout.on('data', (c: Buffer) => chunks.push(c));
+    const code = await main(['rules', 'backtest', '--since', '2025-01-01T00:00:00Z', '--until', '2026-01-01T00:00:00Z', '--format', 'json'], { stdout, stderr: process.stderr, env });
+    expect(code).toBe(0);
+    const result = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events: number; findings: Array<{ finding_id: string; rule_id: string }> };
+    expect(result.events).toBe(Object.keys(events).length);
+    expect(result.findings.map((f) => [f.rule_id, f.finding_id]).sort()).toEqual(rows.map((r) => [r.rule_id, r.finding_id]));
   });
 });
