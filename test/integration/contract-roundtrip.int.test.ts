@@ -17,6 +17,8 @@ const SAMPLES: { [R in TopicRole]: RecordForTopic[R] } = {
   identityGroups: samples.groupVersion,
   dlq: samples.deadLetter,
   ingestCheckpoints: samples.checkpoint,
+  findings: samples.finding,
+  detectState: samples.detectState,
 };
 
 describe('contract round trip through Kafka', () => {

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'TETHER_IDENTITY_INVALID',
   'TETHER_RECORD_TOO_LARGE',
   'TETHER_DUPLICATE_CONFLICT',
+  'TETHER_RULE_INVALID',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -201,6 +201,48 @@ export interface DeadLetter {
   time: number;
 }
 
+export interface DetectStateEntry {
+  /** Event(s) of the entry: one for a window event, the matched steps' events for a partial sequence, the first event for a first-seen value. */
+  event_ids: string[];
+  /** Event time of the entry (first step for a sequence; first sighting for a value). */
+  time: number;
+  /** Event time of the latest event of the entry. */
+  last_time: number;
+  /** Sequence: index of the last matched step; 0 otherwise. */
+  step: number;
+  /** First-seen: the value seen; null otherwise. */
+  value: null | string;
+}
+
+export interface AppliedOffset {
+  /** Input topic. */
+  topic: string;
+  /** Input partition. */
+  partition: number;
+  /** Offset of the last event applied. */
+  offset: number;
+}
+
+/** The state of one group of one stateful detection rule (a threshold window, the values first seen, partial sequences), on the compacted tether.detect.state topic keyed by state_key; a tombstone forgets the group. Each record says up to which input offset per partition it has applied events, so replayed events are not counted twice. */
+export interface DetectState {
+  /** <rule id>|<kind>|<hash of the group>: the Kafka key. */
+  state_key: string;
+  /** Rule the state belongs to. */
+  rule_id: string;
+  /** Version of that rule; state of another version is discarded at restore. */
+  rule_version: number;
+  /** threshold, first_seen or sequence. */
+  kind: string;
+  /** The group's values as JSON array text. */
+  group_key: string;
+  /** Threshold: events in the window. First-seen: values seen, with when. Sequence: partial matches. */
+  entries: DetectStateEntry[];
+  /** Per input partition, the offset of the last event applied to this group. */
+  applied: AppliedOffset[];
+  /** When the state was written, epoch ms. */
+  updated_at: number;
+}
+
 /** One version (or observation) of a device. On tether.identity.devices, keyed by '<device_id>@<valid_from>'. */
 export interface DeviceVersion {
   /** Stable Tether device id (serial-based where a serial exists). */
@@ -316,6 +358,56 @@ export interface EnrichedAccessEvent {
   attribution: Attribution;
   /** Provenance of the enrichment. */
   enrichment: EnrichmentInfo;
+}
+
+/** What a detection rule found in the enriched stream. Keyed on tether.findings by person_id, else nhi_id, else dedup_key. finding_id is deterministic, so a finding emitted again after a restart or replay folds into one row in ClickHouse. */
+export interface Finding {
+  /** Hex SHA-256 (first 32 chars) of rule id, rule version, dedup key and the sorted triggering event ids: the same evidence always yields the same id. */
+  finding_id: string;
+  /** Id of the rule that fired (its YAML id). */
+  rule_id: string;
+  /** Version of the rule that fired; a changed rule gets a new version and new finding ids. */
+  rule_version: number;
+  /** Title of the rule. */
+  rule_title: string;
+  /** info, low, medium, high or critical. */
+  severity: string;
+  /** The rule's tags: MITRE ATT&CK technique ids (attack.t1078.004) and OWASP Non-Human Identities Top 10 ids (owasp.nhi.nhi1). */
+  tags: string[];
+  /** What fired: match (one event), threshold (count in a sliding window), first_seen (a value new for its group) or sequence (steps in order within a window). */
+  kind: string;
+  /** The triggering events' event_id, in event-time order. */
+  event_ids: string[];
+  /** source.platform of the last triggering event. */
+  platform: string;
+  /** Person the last triggering event was attributed to, as of its time; null when none resolved. */
+  person_id: null | string;
+  /** That person's email as of the event's time. */
+  person_email: null | string;
+  /** First link of the owner chain (the key, service account or connector that acted); null when none. */
+  nhi_id: null | string;
+  /** Kind of that link: api_key, service_account, connector, ... */
+  nhi_kind: null | string;
+  /** Device the last triggering event was attributed to; null when none resolved. */
+  device_id: null | string;
+  /** OAuth client id of the connector the last triggering event went through, when one. */
+  connector_client_id: null | string;
+  /** That connector's app name. */
+  connector_app_name: null | string;
+  /** One-line human summary from the rule's template (values cut to 120 characters, control characters removed). */
+  summary: string;
+  /** The values a stateful rule grouped by (JSON array text); empty for match rules. */
+  group_key: string;
+  /** What makes two findings of a rule the same alert for triage: rule id, then the group (and first-seen value) or, for match rules, the event id. */
+  dedup_key: string;
+  /** Time of the earliest triggering event, epoch ms. */
+  first_event_time: number;
+  /** Time of the latest triggering event, epoch ms. */
+  last_event_time: number;
+  /** When the detect service emitted the finding, epoch ms (a re-emission after replay has a later one). */
+  emitted_at: number;
+  /** Version of the detect service that evaluated the rule. */
+  detector_version: string;
 }
 
 /** One version of a directory group (a SCIM Group): its name and members. On tether.identity.groups, keyed by '<group_id>@<valid_from>' so the compacted topic keeps every version. */
@@ -436,8 +528,10 @@ export interface RecordTypes {
   AccessEvent: AccessEvent;
   ConnectorVersion: ConnectorVersion;
   DeadLetter: DeadLetter;
+  DetectState: DetectState;
   DeviceVersion: DeviceVersion;
   EnrichedAccessEvent: EnrichedAccessEvent;
+  Finding: Finding;
   GroupVersion: GroupVersion;
   IngestCheckpoint: IngestCheckpoint;
   NonHumanIdentityVersion: NonHumanIdentityVersion;

@@ -11,3 +11,5 @@ export {
   normaliseEmail, emailMatchKey, normaliseUpn, upnMatchKey, normaliseExternalId, normaliseLogin, aliasMatchKey,
   normaliseIp, normaliseSerial, PLACEHOLDER_SERIALS, hostnameKeys,
 } from './identity-keys.ts';
+export { FINDING_SEVERITIES, FINDING_KINDS, severitiesFrom } from './findings.ts';
+export type { FindingSeverity, FindingKind } from './findings.ts';

@@ -16,6 +16,8 @@ export const RECORD_FOR_TOPIC = {
   identityGroups: 'GroupVersion',
   dlq: 'DeadLetter',
   ingestCheckpoints: 'IngestCheckpoint',
+  findings: 'Finding',
+  detectState: 'DetectState',
 } as const satisfies Record<TopicRole, keyof RecordTypes>;
 
 export type RecordForTopic = { [R in TopicRole]: RecordTypes[(typeof RECORD_FOR_TOPIC)[R]] };

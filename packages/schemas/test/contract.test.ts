@@ -16,6 +16,8 @@ const SAMPLE_FOR_RECORD: Record<string, unknown> = {
   GroupVersion: samples.groupVersion,
   DeadLetter: samples.deadLetter,
   IngestCheckpoint: samples.checkpoint,
+  Finding: samples.finding,
+  DetectState: samples.detectState,
 };
 
 describe('Avro contract', () => {
