@@ -3,6 +3,7 @@
 // first), optional request pacing, and error text scrubbed of secrets.
 import { TetherError, tetherError } from '#errors';
 import type { Logger } from '#log';
+import type { Auth, AuthContext } from './auth.ts';
 import { retry, sleep, throwIfAborted, type RetryPolicy } from './retry.ts';
 
 export type QueryValue = string | number | boolean | null | undefined | readonly (string | number)[];
@@ -11,8 +12,12 @@ export type Query = Readonly<Record<string, QueryValue>>;
 export interface HttpClientOptions {
   /** Prefix of every path, e.g. `https://api.openai.com/v1` (kept, not resolved against). */
   baseUrl: string;
-  /** Sent on every request (auth); never logged. */
+  /** Sent on every request; never logged. */
   headers: Readonly<Record<string, string>>;
+  /** Credentials per request (keys, Basic, OAuth tokens); a 401 gets one retry with fresh ones when the hook can get them. */
+  auth?: Auth;
+  /** Where credentials obtained at run time are registered for scrubbing. */
+  registerSecret?: (value: string) => void;
   timeoutMs: number;
   retry: RetryPolicy;
   /** Spaces requests to stay under a published rate limit; 0 or absent: no pacing. */
@@ -40,6 +45,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const wait = options.sleep ?? sleep;
   const spacingMs = options.requestsPerMinute && options.requestsPerMinute > 0 ? 60_000 / options.requestsPerMinute : 0;
   let nextSlot = 0;
+  const auth = options.auth;
+  const authContext: AuthContext = {
+    fetch: doFetch,
+    now,
+    timeoutMs: options.timeoutMs,
+    registerSecret: options.registerSecret ?? (() => undefined),
+    scrub: options.scrub,
+    log: options.log,
+  };
 
   /** Real elapsed time (not the injected clock): pacing is about the wire. */
   async function pace(signal?: AbortSignal): Promise<void> {
@@ -50,9 +64,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (delay > 0) await wait(delay, signal);
   }
 
-  async function once(method: 'GET' | 'POST', url: URL, body: string | undefined, signal?: AbortSignal): Promise<unknown> {
+  async function once(method: 'GET' | 'POST', url: URL, body: string | undefined, signal?: AbortSignal, freshCredentials = false): Promise<unknown> {
     await pace(signal);
     throwIfAborted(signal);
+    const credentials = auth ? await auth.headers(authContext, signal) : {};
     const timeout = AbortSignal.timeout(options.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const started = now();
@@ -60,7 +75,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     try {
       res = await doFetch(url, {
         method,
-        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
+        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers, ...credentials },
         body,
         signal: combined,
       });
@@ -74,6 +89,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       throw networkError(err, url, signal, timeout, options);
     }
     options.log.debug({ method, path: url.pathname, status: res.status, ms: now() - started }, 'http response');
+    // A token can be revoked or expire early: one more try with a fresh one, never a loop.
+    if (res.status === 401 && !freshCredentials && auth?.invalidate?.()) {
+      options.log.warn({ path: url.pathname }, 'credentials refused, retrying once with fresh ones');
+      return once(method, url, body, signal, true);
+    }
     if (!res.ok) throw statusError(res, text, url, now(), options.scrub);
     try {
       return JSON.parse(text) as unknown;

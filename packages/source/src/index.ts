@@ -1,7 +1,24 @@
-// The toolkit every ingest service shares: HTTP polling with timeouts and
-// retries, pagination, checkpoints on Kafka, page delivery with DLQ and
-// checkpoint-after-ack, windowed event feeds, inventory snapshots, exported
-// file reading, feed health, secret scrubbing.
+// The toolkit every ingest service shares: the source framework
+// (defineSource / createSourceRegistry / createSourceRunner / runSource), HTTP
+// polling with auth hooks, timeouts and retries, pagination, checkpoints on
+// Kafka, page delivery with DLQ and checkpoint-after-ack, windowed event
+// feeds, inventory snapshots, exported file reading, feed health, secret
+// scrubbing.
+export { defineSource, inventory, accessEventRecord } from './define-source.ts';
+export type {
+  SourceDefinition, AnySourceDefinition, SourceEndpoint, SourceFeeds, SourceDeps, EventFeedDef, EventPage, InventoryDef, Directory,
+  Normaliser, NormaliseContext, NormaliseResult,
+} from './define-source.ts';
+export { createSourceRegistry, sourceRunnerEnvShape } from './source-registry.ts';
+export type { SourceRegistry, SourceRunnerConfig } from './source-registry.ts';
+export { createSourceRunner, runSource } from './source-runner.ts';
+export type { SourceRunner, SourceRunnerDeps, SourceCommand, TimeRange, FeedMode } from './source-runner.ts';
+export { noAuth, headerAuth, bearerAuth, basicAuth } from './auth.ts';
+export type { Auth, AuthContext } from './auth.ts';
+export { createAnnouncements } from './announcements.ts';
+export type { Announcements } from './announcements.ts';
+export { silentProgress, stderrProgress, summaryLine } from './progress.ts';
+export type { FeedSummary, BackfillSummary, ProgressReporter } from './progress.ts';
 export { DEFAULT_RETRY_POLICY, compileRetryPolicy, backoffDelay, retry, sleep, throwIfAborted } from './retry.ts';
 export type { RetryPolicy, RetryInfo, RetryOptions } from './retry.ts';
 export { createHttpClient, buildUrl, parseRetryAfter } from './http-client.ts';
@@ -24,7 +41,7 @@ export { stringifyJson } from './json-text.ts';
 export type { StringifyOptions } from './json-text.ts';
 export { createFeedStatus } from './feed-status.ts';
 export type { FeedStatus } from './feed-status.ts';
-export { createScrubber, scrubbingDestination } from './secrets.ts';
+export { createScrubber, scrubbingDestination, secretForms } from './secrets.ts';
 export type { Scrubber } from './secrets.ts';
 export { importItems } from './file-import.ts';
 export type { FileImportDeps, FileImportSummary } from './file-import.ts';

@@ -15,7 +15,7 @@ import { captureLogger, offlineCodec, recordingProducer, type RecordingProducer 
 import { buildApp } from '../src/app.ts';
 import { ingestAiEnvSchema } from '../src/config.ts';
 import type { Platform } from '../src/normalise/common.ts';
-import { secretForms } from '../src/platforms/index.ts';
+import { secretForms } from '#source';
 import { EVENT_FEEDS, polluted, poisoned, type Json } from './hostile.ts';
 
 const KEY = 'sk-admin-hostile-5e1f7a90c3';

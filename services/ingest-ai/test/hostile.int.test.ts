@@ -15,7 +15,7 @@ import { createScrubber } from '#source';
 import { createTopics, testConfig, testKafka, uniqueTopicPrefix, waitFor } from '#testkit';
 import { connectApp } from '../src/app.ts';
 import { ingestAiEnvSchema } from '../src/config.ts';
-import { secretForms } from '../src/platforms/index.ts';
+import { secretForms } from '#source';
 import { fixtureLines } from './fixtures.ts';
 import { readAll } from './kill-restart.ts';
 
