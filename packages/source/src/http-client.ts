@@ -32,8 +32,18 @@ export interface HttpClientOptions {
   onRetry?: (reason: 'rate_limited' | 'server_error' | 'network') => void;
 }
 
+export interface JsonResponse {
+  body: unknown;
+  status: number;
+  /** For paging by header (`Link: <...>; rel="next"`). */
+  headers: Headers;
+}
+
 export interface HttpClient {
+  /** `path` is appended to the base URL; an absolute URL (a next link) must be on the base URL's origin. */
   getJson(path: string, query?: Query, signal?: AbortSignal): Promise<unknown>;
+  /** getJson with the status and headers. */
+  get(path: string, query?: Query, signal?: AbortSignal): Promise<JsonResponse>;
   postJson(path: string, body: unknown, signal?: AbortSignal): Promise<unknown>;
 }
 
@@ -64,7 +74,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (delay > 0) await wait(delay, signal);
   }
 
-  async function once(method: 'GET' | 'POST', url: URL, body: string | undefined, signal?: AbortSignal, freshCredentials = false): Promise<unknown> {
+  async function once(method: 'GET' | 'POST', url: URL, body: string | undefined, signal?: AbortSignal, freshCredentials = false): Promise<JsonResponse> {
     await pace(signal);
     throwIfAborted(signal);
     const credentials = auth ? await auth.headers(authContext, signal) : {};
@@ -96,7 +106,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
     if (!res.ok) throw statusError(res, text, url, now(), options.scrub);
     try {
-      return JSON.parse(text) as unknown;
+      return { body: JSON.parse(text) as unknown, status: res.status, headers: res.headers };
     } catch (err) {
       // A cut-off body is usually a transient proxy or network problem.
       throw tetherError('TETHER_SOURCE_PARSE', `${url.pathname}: response is not JSON: ${options.scrub(text.slice(0, BODY_SNIPPET_CHARS))}`, {
@@ -107,7 +117,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
-  function send(method: 'GET' | 'POST', url: URL, body: string | undefined, signal?: AbortSignal): Promise<unknown> {
+  function send(method: 'GET' | 'POST', url: URL, body: string | undefined, signal?: AbortSignal): Promise<JsonResponse> {
     return retry(() => once(method, url, body, signal), options.retry, {
       signal,
       sleep: wait,
@@ -124,14 +134,28 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   }
 
   return {
-    getJson: (path, query, signal) => send('GET', buildUrl(options.baseUrl, path, query), undefined, signal),
-    postJson: (path, body, signal) => send('POST', buildUrl(options.baseUrl, path), JSON.stringify(body), signal),
+    getJson: async (path, query, signal) => (await send('GET', buildUrl(options.baseUrl, path, query), undefined, signal)).body,
+    get: (path, query, signal) => send('GET', buildUrl(options.baseUrl, path, query), undefined, signal),
+    postJson: async (path, body, signal) => (await send('POST', buildUrl(options.baseUrl, path), JSON.stringify(body), signal)).body,
   };
 }
 
-/** Appends `path` to the base (so `/v1` survives) and repeats array keys once per value. */
+/**
+ * Appends `path` to the base (so `/v1` survives) and repeats array keys once
+ * per value. An absolute URL (a server's next link) is taken as given, but
+ * only on the base URL's origin: credentials never follow a link elsewhere.
+ */
 export function buildUrl(baseUrl: string, path: string, query: Query = {}): URL {
-  const url = new URL(`${baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`);
+  let url: URL;
+  if (/^https?:\/\//i.test(path)) {
+    url = new URL(path);
+    const base = new URL(baseUrl);
+    if (url.origin !== base.origin) {
+      throw tetherError('TETHER_SOURCE_PARSE', `a next link points to ${url.origin}, not ${base.origin}; not followed`, { context: { origin: url.origin } });
+    }
+  } else {
+    url = new URL(`${baseUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`);
+  }
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined || value === null) continue;
     if (Array.isArray(value)) for (const v of value) url.searchParams.append(key, String(v));

@@ -22,8 +22,10 @@ export type { FeedSummary, BackfillSummary, ProgressReporter } from './progress.
 export { DEFAULT_RETRY_POLICY, compileRetryPolicy, backoffDelay, retry, sleep, throwIfAborted } from './retry.ts';
 export type { RetryPolicy, RetryInfo, RetryOptions } from './retry.ts';
 export { createHttpClient, buildUrl, parseRetryAfter } from './http-client.ts';
-export type { HttpClient, HttpClientOptions, Query, QueryValue } from './http-client.ts';
-export { paginate, afterIdPage, pageTokenPage, pageNumberPage } from './paginate.ts';
+export type { HttpClient, HttpClientOptions, JsonResponse, Query, QueryValue } from './http-client.ts';
+export { paginate, afterIdPage, pageTokenPage, pageNumberPage, numberedPage, nextPageTokenPage, odataPage, linkHeaderPage, nextLink } from './paginate.ts';
+export { createPageGuard, DEFAULT_MAX_PAGES } from './page-guard.ts';
+export type { PageGuard, PageGuardReason } from './page-guard.ts';
 export type { Page, FetchPage } from './paginate.ts';
 export { createKafkaCheckpointStore, createMemoryCheckpointStore, restoreCheckpoints } from './checkpoint-store.ts';
 export type { CheckpointStore } from './checkpoint-store.ts';

@@ -190,6 +190,7 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
       sink,
       signal,
       log,
+      maxPages: config.TETHER_INGEST_MAX_PAGES,
       onProgress: (p) => {
         seen.windows += p.windowDone ? 1 : 0;
         seen.sent += p.pageSent;
@@ -250,7 +251,10 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
       const code = TetherError.is(err) ? err.code : 'TETHER_SOURCE_HTTP';
       metrics.errors.inc({ component: key, error_code: code, stage: 'receiving' });
       log.error({ err, feed: key, code }, 'feed run failed');
-      const summary = { feed: key, pages: 0, sent: 0, dead: 0, error: `${code}: ${deps.scrubber.text(errorMessage(err))}` };
+      const message = errorMessage(err);
+      // The error says which feed stopped, also when it came from a shared reader that only knew a path.
+      const named = message.startsWith(`${key}:`) ? message : `${key}: ${message}`;
+      const summary = { feed: key, pages: 0, sent: 0, dead: 0, error: `${code}: ${deps.scrubber.text(named)}` };
       progress.finished(summary);
       return summary;
     }

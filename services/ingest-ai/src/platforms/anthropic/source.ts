@@ -100,7 +100,7 @@ function anthropicFeeds(deps: SourceDeps): SourceFeeds {
 
 function listPages(http: HttpClient, path: string, query: Query) {
   return async function* (signal: AbortSignal): AsyncIterable<readonly unknown[]> {
-    const pages = paginate<string>((afterId, s) => http.getJson(path, { ...query, after_id: afterId }, s).then((b) => afterIdPage(b, path)), { signal });
+    const pages = paginate<string>((afterId, s) => http.getJson(path, { ...query, after_id: afterId }, s).then((b) => afterIdPage(b, path)), { signal, what: path });
     for await (const page of pages) yield page.items;
   };
 }

@@ -31,7 +31,7 @@ export const openAiSource = defineSource({
 function openAiFeeds(deps: SourceDeps): SourceFeeds {
   const limit = Math.min(Math.max(1, deps.pageLimit), OPENAI_MAX_PAGE);
   const list = (path: string, query: Query = {}) => (signal: AbortSignal) =>
-    paginate<string>((after, s) => deps.http.getJson(path, { ...query, limit, after }, s).then((body) => afterIdPage(body, path)), { signal });
+    paginate<string>((after, s) => deps.http.getJson(path, { ...query, limit, after }, s).then((body) => afterIdPage(body, path)), { signal, what: path });
 
   return {
     eventFeeds: [
@@ -88,7 +88,7 @@ function pagesOf(pages: (signal: AbortSignal) => AsyncIterable<{ items: readonly
 async function* projectInventory(http: HttpClient, limit: number, signal: AbortSignal): AsyncIterable<readonly ProjectInventoryItem[]> {
   const projectPages = paginate<string>(
     (after, s) => http.getJson('/organization/projects', { include_archived: true, limit, after }, s).then((b) => afterIdPage(b, '/organization/projects')),
-    { signal },
+    { signal, what: '/organization/projects' },
   );
   for await (const page of projectPages) {
     yield page.items.map((item) => ({ kind: 'project' as const, item }));
@@ -101,7 +101,7 @@ async function* projectInventory(http: HttpClient, limit: number, signal: AbortS
         ['service_account', `${base}/service_accounts`, {}],
         ['api_key', `${base}/api_keys`, { owner_project_access: 'any' }],
       ] as const) {
-        const pages = paginate<string>((after, s) => http.getJson(path, { ...query, limit, after }, s).then((b) => afterIdPage(b, path)), { signal });
+        const pages = paginate<string>((after, s) => http.getJson(path, { ...query, limit, after }, s).then((b) => afterIdPage(b, path)), { signal, what: path });
         for await (const sub of pages) yield sub.items.map((item) => ({ kind, projectId, item }));
       }
     }
