@@ -5,6 +5,7 @@ import { TetherError, tetherError } from '#errors';
 import type { Logger } from '#log';
 import type { Auth, AuthContext } from './auth.ts';
 import { retry, sleep, throwIfAborted, type RetryPolicy } from './retry.ts';
+import { decodeUtf8, notUtf8Error, quoteSnippet } from './utf8.ts';
 
 export type QueryValue = string | number | boolean | null | undefined | readonly (string | number)[];
 export type Query = Readonly<Record<string, QueryValue>>;
@@ -92,24 +93,28 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     } catch (err) {
       throw networkError(err, url, signal, timeout, options);
     }
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await res.text();
+      bytes = Buffer.from(await res.arrayBuffer());
     } catch (err) {
       throw networkError(err, url, signal, timeout, options);
     }
+    // Strict: a body that is not UTF-8 is refused with its bytes (the runner dead-letters them), never read with U+FFFD in its fields.
+    const decoded = decodeUtf8(bytes);
     options.log.debug({ method, path: url.pathname, status: res.status, ms: now() - started }, 'http response');
     // A token can be revoked or expire early: one more try with a fresh one, never a loop.
     if (res.status === 401 && !freshCredentials && auth?.invalidate?.()) {
       options.log.warn({ path: url.pathname }, 'credentials refused, retrying once with fresh ones');
       return once(method, url, body, signal, true);
     }
-    if (!res.ok) throw statusError(res, text, url, now(), options.scrub);
+    if (!res.ok) throw statusError(res, decoded.ok ? decoded.text : bytes.toString('utf8'), url, now(), options.scrub);
+    if (!decoded.ok) throw notUtf8Error(`${url.pathname}: response body`, bytes, decoded, { status: res.status, path: url.pathname });
+    const text = decoded.text;
     try {
       return { body: JSON.parse(text) as unknown, status: res.status, headers: res.headers };
     } catch (err) {
       // A cut-off body is usually a transient proxy or network problem.
-      throw tetherError('TETHER_SOURCE_PARSE', `${url.pathname}: response is not JSON: ${options.scrub(text.slice(0, BODY_SNIPPET_CHARS))}`, {
+      throw tetherError('TETHER_SOURCE_PARSE', `${url.pathname}: response is not JSON: ${quoteSnippet(options.scrub(text), BODY_SNIPPET_CHARS)}`, {
         cause: err,
         retriable: true,
         context: { status: res.status, path: url.pathname },
@@ -184,7 +189,8 @@ export function parseRetryAfter(headers: Headers, now: number): number | undefin
 }
 
 function statusError(res: Response, text: string, url: URL, now: number, scrub: (t: string) => string): TetherError {
-  const snippet = scrub(text.slice(0, BODY_SNIPPET_CHARS));
+  // Scrubbed whole (a secret cut in two would survive), then quoted: a hostile body cannot forge a log line.
+  const snippet = quoteSnippet(scrub(text), BODY_SNIPPET_CHARS);
   const context: Record<string, unknown> = { status: res.status, path: url.pathname };
   if (res.status === 429) {
     const retryAfterMs = parseRetryAfter(res.headers, now);

@@ -40,7 +40,7 @@ export type {
   InventoryEntity, InventoryFeed, EntityChange, ChangeKind, EntityResult, EntityState, InventoryCursor, SnapshotResult,
 } from './inventory.ts';
 export { readJsonRecords, readJsonDocument, splitJsonArray, serialiseElement } from './json-records.ts';
-export type { FileRecord } from './json-records.ts';
+export type { FileRecord, ReadJsonOptions } from './json-records.ts';
 export { stringifyJson } from './json-text.ts';
 export type { StringifyOptions } from './json-text.ts';
 export { createFeedStatus } from './feed-status.ts';

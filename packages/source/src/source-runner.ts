@@ -23,6 +23,7 @@ import { readJsonRecords, serialiseElement } from './json-records.ts';
 import { createPageSink, type PageSink, type ProcessedItem } from './page-sink.ts';
 import { silentProgress, type BackfillSummary, type FeedSummary, type ProgressReporter } from './progress.ts';
 import { compileRetryPolicy, sleep } from './retry.ts';
+import { originalOf } from './utf8.ts';
 import type { Scrubber } from './secrets.ts';
 import { createSourceRegistry, type SourceRegistry, type SourceRunnerConfig } from './source-registry.ts';
 import { freshCursor, parseWindowCursor, planWindows, runWindows, type WindowCursor, type WindowedFeed } from './windowed-feed.ts';
@@ -251,6 +252,13 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
       const code = TetherError.is(err) ? err.code : 'TETHER_SOURCE_HTTP';
       metrics.errors.inc({ component: key, error_code: code, stage: 'receiving' });
       log.error({ err, feed: key, code }, 'feed run failed');
+      // A response the feed could not read (bytes that are not UTF-8) is kept as it came.
+      const original = originalOf(err);
+      if (original) {
+        await deadLetters
+          .send([{ stage: 'receiving', source: key, error: err, original: deps.scrubber.bytes(original) }])
+          .catch((dlqErr: unknown) => log.error({ err: dlqErr, feed: key }, 'unreadable response not dead-lettered'));
+      }
       const message = errorMessage(err);
       // The error says which feed stopped, also when it came from a shared reader that only knew a path.
       const named = message.startsWith(`${key}:`) ? message : `${key}: ${message}`;

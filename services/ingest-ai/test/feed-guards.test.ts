@@ -20,6 +20,14 @@ const CAP = 200;
 
 type Answer = (url: URL, call: number) => unknown;
 
+/** A route answering these exact bytes instead of JSON of a value. */
+class RawBody {
+  readonly bytes: Buffer;
+  constructor(bytes: Buffer) {
+    this.bytes = bytes;
+  }
+}
+
 async function harness(env: Record<string, string>, routes: Record<string, Answer>) {
   const calls = new Map<string, number>();
   const fetchFn = (async (input: URL | string) => {
@@ -29,7 +37,7 @@ async function harness(env: Record<string, string>, routes: Record<string, Answe
     if (call > CAP) return new Response('{"error":"test cap reached"}', { status: 400 });
     const route = routes[url.pathname];
     const body = route ? route(url, call) : { data: [], has_more: false, teamMembers: [] };
-    return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    return new Response(body instanceof RawBody ? body.bytes : JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
   }) as typeof fetch;
   const { log, lines } = captureLogger('ingest-ai');
   const config = loadConfig(ingestAiEnvSchema, { ...env, TETHER_CURSOR_REQUESTS_PER_MINUTE: '0', TETHER_ANTHROPIC_REQUESTS_PER_MINUTE: '0' });
@@ -46,7 +54,7 @@ async function harness(env: Record<string, string>, routes: Record<string, Answe
     now: () => NOW,
   });
   const range = { since: NOW - 6 * HOUR, until: null };
-  return { app, calls, lines, range };
+  return { app, calls, lines, range, producer };
 }
 
 const openAiRecord = (id: string) => ({ ...fixtureLines('openai', 'audit-logs.jsonl')[0]!.record, id, effective_at: Math.floor((NOW - 2 * HOUR) / 1000) });
@@ -107,5 +115,28 @@ describe('event feed page guards', () => {
     const summary = await h.app.backfill(['openai'], h.range, new AbortController().signal);
     expect(summary.feeds.find((f) => f.feed === 'openai/audit_logs')!.error).toMatch(/openai\/audit_logs: stopped paging: read 25 pages and the server still says there is more/);
     expect(h.calls.get('/v1/organization/audit_logs')).toBeLessThanOrEqual(26);
+  });
+});
+
+describe('bytes kept honest', () => {
+  it('an audit page that is not UTF-8 goes to the DLQ byte for byte; no event is made of it; the error names the feed', async () => {
+    // Valid JSON around one latin-1 byte (an "é" written by a system that is not UTF-8).
+    const page = Buffer.concat([
+      Buffer.from(`{"object":"list","data":[{"id":"audit_log-1","type":"login.succeeded","effective_at":${Math.floor((NOW - 2 * HOUR) / 1000)},"actor":{"type":"session","session":{"user":{"email":"Jos`),
+      Buffer.from([0xe9]),
+      Buffer.from('@example.com"}}}}],"has_more":false}'),
+    ]);
+    const h = await harness({ TETHER_OPENAI_ADMIN_KEY: KEY, TETHER_OPENAI_BASE_URL: 'http://fake.invalid/v1' }, {
+      '/v1/organization/audit_logs': () => new RawBody(page),
+    });
+    const summary = await h.app.backfill(['openai'], h.range, new AbortController().signal);
+    expect(summary.feeds.find((f) => f.feed === 'openai/audit_logs')!.error).toMatch(/^TETHER_SOURCE_ENCODING: openai\/audit_logs: \/v1\/organization\/audit_logs: response body: not valid UTF-8 at byte \d+ \(0xe9\)/);
+    const codec = await offlineCodec();
+    const topics = topicNames('');
+    expect(h.producer.sent.filter((r) => r.topic === topics.accessRaw)).toEqual([]);
+    const letters = await Promise.all(h.producer.sent.filter((r) => r.topic === topics.dlq).map((r) => codec.decode('dlq', r.value!)));
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ stage: 'receiving', source: 'openai/audit_logs', reason_code: 'TETHER_SOURCE_ENCODING' });
+    expect(letters[0]!.original.equals(page)).toBe(true);
   });
 });
