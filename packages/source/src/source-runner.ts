@@ -18,8 +18,8 @@ import {
 } from './define-source.ts';
 import { createFeedStatus } from './feed-status.ts';
 import { createHttpClient } from './http-client.ts';
-import { parseInventoryCursor, runInventorySnapshot, type InventoryFeed } from './inventory.ts';
-import { readJsonRecords, serialiseElement } from './json-records.ts';
+import { parseInventoryCursor, runInventorySnapshot, type EntityResult, type InventoryFeed } from './inventory.ts';
+import { readJsonRecords, serialiseElement, type FileRecord } from './json-records.ts';
 import { createPageSink, type PageSink, type ProcessedItem } from './page-sink.ts';
 import { silentProgress, type BackfillSummary, type FeedSummary, type ProgressReporter } from './progress.ts';
 import { compileRetryPolicy, sleep } from './retry.ts';
@@ -309,6 +309,25 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
     return summary;
   }
 
+  /**
+   * An exported listing taken as a snapshot of that inventory, through the
+   * same diff and checkpoint as a poll's: what the file lacks is gone.
+   */
+  async function importInventory(platform: string, def: InventoryDef<never>, path: string, signal: AbortSignal): Promise<FeedSummary> {
+    const key = `${platform}/${def.feed}`;
+    let pages = 0;
+    async function* fromFile(): AsyncIterable<readonly FileElement[]> {
+      for await (const batch of readJsonRecords(path, { batchSize: config.TETHER_INGEST_PAGE_LIMIT, signal })) {
+        pages++;
+        yield batch.map((record) => new FileElement(deps.scrubber.bytes(record.raw), record));
+      }
+    }
+    const feed = inventoryFeed(platform, { ...def, process: (item) => (item as FileElement).process(def) }, fromFile, (item) => (item as FileElement).raw);
+    const result = await snapshot(feed, signal);
+    log.info({ feed: key, path, seen: result.seen, changes: result.changes }, 'inventory listing imported');
+    return { feed: key, pages, sent: result.sent, dead: result.dead, error: null };
+  }
+
   return {
     metrics,
     configured(selector) {
@@ -363,11 +382,13 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
       const started = now();
       const source = feedsOf(name);
       const feedName = feed ?? source.defaultImportFeed;
-      const normalise = source.importFeeds[feedName];
-      if (!normalise) {
-        throw tetherError('TETHER_CONFIG_INVALID', `${name} has no importable feed "${feedName}" (known: ${Object.keys(source.importFeeds).join(', ')})`);
+      const normalise = Object.hasOwn(source.importFeeds, feedName) ? source.importFeeds[feedName] : undefined;
+      const listing = source.inventories.find((def) => def.feed === feedName && def.importable);
+      if (!normalise && !listing) {
+        const known = [...Object.keys(source.importFeeds), ...source.inventories.filter((def) => def.importable).map((def) => def.feed)];
+        throw tetherError('TETHER_CONFIG_INVALID', `${name} has no importable feed "${feedName}" (known: ${known.join(', ')})`);
       }
-      const summary = await importEvents(name, feedName, normalise, path, signal);
+      const summary = normalise ? await importEvents(name, feedName, normalise, path, signal) : await importInventory(name, listing!, path, signal);
       state = 'stopped';
       return { feeds: [summary], elapsedMs: now() - started };
     },
@@ -398,4 +419,19 @@ export async function runSource(
   }
   if (command.mode === 'backfill') return runner.backfill([source.name], { since: command.since, until: command.until }, options.signal, command.progress);
   return runner.importFile(source.name, command.feed, command.file, options.signal);
+}
+
+/** A record of an exported listing: its exact bytes, and its element or why it could not be read. */
+class FileElement {
+  readonly raw: Buffer;
+  readonly record: FileRecord;
+  constructor(raw: Buffer, record: FileRecord) {
+    this.raw = raw;
+    this.record = record;
+  }
+
+  process(def: InventoryDef<never>): EntityResult<never> {
+    if (this.record.error) return { ok: false, stage: 'parsing', error: this.record.error };
+    return def.process(this.record.value);
+  }
 }

@@ -14,6 +14,7 @@ Examples:
   ingest all poll
   ingest openai backfill --since 2026-01-01T00:00:00Z
   ingest anthropic import activities.jsonl
+  ingest openai import admin-keys.json --feed admin_api_keys
   ingest all import export.json --platform cursor --feed usage_events`;
 
 /** Throws TETHER_CONFIG_INVALID with the usage problem; `--help` output goes to `out`. */

@@ -76,8 +76,9 @@ function anthropicFeeds(deps: SourceDeps): SourceFeeds {
         pages: list('/v1/organizations/users'),
         process: anthropicUser,
         emit: (change) => [personVersion(change, P, 'users')],
+        importable: true,
       }),
-      inventory({ feed: 'invites', pages: list('/v1/organizations/invites'), process: anthropicInvite, emit: inviteEvents }),
+      inventory({ feed: 'invites', pages: list('/v1/organizations/invites'), process: anthropicInvite, emit: inviteEvents, importable: true }),
       inventory({
         feed: 'workspaces',
         pages: (signal) => workspaceInventory(deps.http, adminLimit, signal),
@@ -90,6 +91,7 @@ function anthropicFeeds(deps: SourceDeps): SourceFeeds {
         pages: list('/v1/organizations/api_keys'),
         process: (item) => anthropicApiKey(item, deps.directory),
         emit: apiKeyRecords,
+        importable: true,
       }),
     ],
     importFeeds: { compliance_activities: normaliseAnthropicActivity },

@@ -57,6 +57,7 @@ function openAiFeeds(deps: SourceDeps): SourceFeeds {
         pages: pagesOf(list('/organization/users')),
         process: openAiUser,
         emit: (change) => [personVersion(change, P, 'users')],
+        importable: true,
       }),
       inventory({
         feed: 'projects',
@@ -70,6 +71,7 @@ function openAiFeeds(deps: SourceDeps): SourceFeeds {
         pages: pagesOf(list('/organization/admin_api_keys')),
         process: openAiAdminApiKey,
         emit: (change) => [nhiVersion(change, P, 'admin_api_keys')],
+        importable: true,
       }),
     ],
     importFeeds: { audit_logs: normaliseOpenAiAudit },
