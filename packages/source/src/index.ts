@@ -45,7 +45,7 @@ export { stringifyJson } from './json-text.ts';
 export type { StringifyOptions } from './json-text.ts';
 export { createFeedStatus } from './feed-status.ts';
 export type { FeedStatus } from './feed-status.ts';
-export { createScrubber, scrubbingDestination, secretForms } from './secrets.ts';
+export { createScrubber, scrubbingDestination, secretForms, scrubRecord, scrubTokenShapes } from './secrets.ts';
 export type { Scrubber } from './secrets.ts';
 export { importItems } from './file-import.ts';
 export type { FileImportDeps, FileImportSummary } from './file-import.ts';

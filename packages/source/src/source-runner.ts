@@ -24,7 +24,7 @@ import { createPageSink, type PageSink, type ProcessedItem } from './page-sink.t
 import { silentProgress, type BackfillSummary, type FeedSummary, type ProgressReporter } from './progress.ts';
 import { compileRetryPolicy, sleep } from './retry.ts';
 import { originalOf } from './utf8.ts';
-import type { Scrubber } from './secrets.ts';
+import { scrubRecord, type Scrubber } from './secrets.ts';
 import { createSourceRegistry, type SourceRegistry, type SourceRunnerConfig } from './source-registry.ts';
 import { freshCursor, parseWindowCursor, planWindows, runWindows, type WindowCursor, type WindowedFeed } from './windowed-feed.ts';
 
@@ -74,9 +74,9 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
   const metrics = deps.metrics ?? createMetrics(deps.service);
   const retries = metrics.counter('source_http_retries_total', 'HTTP requests retried.', ['platform', 'reason']);
   const deadLetters = deadLetterWriter({ service: deps.service, dlqTopic: deps.topics.dlq, codec: deps.codec, producer: deps.producer, scrub: deps.scrubber.text, now });
-  const sink = createPageSink({ producer: deps.producer, codec: deps.codec, topics: deps.topics, checkpoints: deps.checkpoints, deadLetters, metrics, log });
+  const sink = scrubbingSink(createPageSink({ producer: deps.producer, codec: deps.codec, topics: deps.topics, checkpoints: deps.checkpoints, deadLetters, metrics, log }), deps.scrubber);
   const announcements = createAnnouncements();
-  const status = createFeedStatus({ scrub: deps.scrubber.text });
+  const status = createFeedStatus({ scrub: deps.scrubber.text, unhealthyAfter: config.TETHER_INGEST_UNHEALTHY_AFTER });
   const retryPolicy = compileRetryPolicy({ maxAttempts: config.TETHER_INGEST_HTTP_MAX_ATTEMPTS });
   const endpoints = registry.endpoints(config);
   const built = new Map<string, SourceFeeds>();
@@ -141,9 +141,8 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
     }
     if (!result.ok) return { raw, result: { ok: false, stage: result.error.code === 'TETHER_SOURCE_PARSE' ? 'parsing' : 'normalising', error: result.error } };
     announcements.note(result.event);
-    // Source fields land in unmapped verbatim; a key a record carried must not.
-    const event = { ...result.event, unmapped: deps.scrubber.text(result.event.unmapped) };
-    return { raw, result: { ok: true, records: [accessEventRecord(event)] } };
+    // Secrets are scrubbed from every field on the way out (scrubbingSink).
+    return { raw, result: { ok: true, records: [accessEventRecord(result.event)] } };
   }
 
   /** API elements are stored as their JSON re-serialised: the page's exact bytes per element are not kept by JSON.parse. */
@@ -240,15 +239,15 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
   }
 
   /** One feed run; a failure is reported and counted, never allowed to stop the other feeds. */
-  async function attempt(key: string, signal: AbortSignal, progress: ProgressReporter, run: () => Promise<FeedSummary>): Promise<FeedSummary> {
+  async function attempt(key: string, pass: string, signal: AbortSignal, progress: ProgressReporter, run: () => Promise<FeedSummary>): Promise<FeedSummary> {
     try {
       const summary = await run();
-      status.succeeded(key, now());
+      status.succeeded(key, now(), pass);
       progress.finished(summary);
       return summary;
     } catch (err) {
       if (signal.aborted) throw err;
-      status.failed(key, err, now());
+      status.failed(key, err, now(), pass);
       const code = TetherError.is(err) ? err.code : 'TETHER_SOURCE_HTTP';
       metrics.errors.inc({ component: key, error_code: code, stage: 'receiving' });
       log.error({ err, feed: key, code }, 'feed run failed');
@@ -281,12 +280,12 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
     if (feeds === 'inventories') {
       for (const def of source.inventories) {
         if (signal.aborted) break;
-        out.push(await attempt(`${platform}/${def.feed}`, signal, progress, () => runInventory(platform, def, signal, progress)));
+        out.push(await attempt(`${platform}/${def.feed}`, 'snapshot', signal, progress, () => runInventory(platform, def, signal, progress)));
       }
     } else {
       for (const def of source.eventFeeds) {
         if (signal.aborted) break;
-        out.push(await attempt(`${platform}/${def.feed}`, signal, progress, () => runEventFeed(platform, def, mode, range, signal, progress)));
+        out.push(await attempt(`${platform}/${def.feed}`, mode, signal, progress, () => runEventFeed(platform, def, mode, range, signal, progress)));
       }
     }
     return out;
@@ -394,6 +393,29 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
     },
 
     health: () => status.report(state),
+  };
+}
+
+/**
+ * The one place secrets leave what a source emits: every string and byte
+ * field of every record (normalised fields, raw, unmapped, identity
+ * versions, derived events), the original bytes dead letters keep, and the
+ * checkpoint cursor. The sink's redaction stays a second line.
+ */
+function scrubbingSink(inner: PageSink, scrubber: Scrubber): PageSink {
+  return {
+    commit: (page) =>
+      inner.commit({
+        ...page,
+        items: page.items.map((item) => {
+          const raw = scrubber.bytes(item.raw);
+          if (!item.result.ok) return raw === item.raw ? item : { ...item, raw };
+          const records = scrubRecord(item.result.records, scrubber);
+          return raw === item.raw && records === item.result.records ? item : { raw, result: { ok: true, records } };
+        }),
+        derived: page.derived && scrubRecord(page.derived, scrubber),
+        checkpoint: page.checkpoint && { id: page.checkpoint.id, cursor: scrubber.text(page.checkpoint.cursor) },
+      }),
   };
 }
 
