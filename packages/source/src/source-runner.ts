@@ -9,6 +9,7 @@ import type { TopicRole } from '#config';
 import { TetherError, errorMessage, tetherError } from '#errors';
 import type { Producer } from '#kafka';
 import type { Logger } from '#log';
+import type { Counter } from 'prom-client';
 import type { Codec } from '#schemas';
 import { createMetrics, deadLetterWriter, type ComponentMetrics, type HealthReport, type LifecycleState } from '#service';
 import { createAnnouncements } from './announcements.ts';
@@ -72,7 +73,10 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
   const now = deps.now ?? Date.now;
   const log = deps.log;
   const metrics = deps.metrics ?? createMetrics(deps.service);
-  const retries = metrics.counter('source_http_retries_total', 'HTTP requests retried.', ['platform', 'reason']);
+  // Runners sharing one metrics registry (one per source, runSource) share the counter.
+  const retries =
+    (metrics.registry.getSingleMetric('tether_source_http_retries_total') as Counter<string> | undefined) ??
+    metrics.counter('source_http_retries_total', 'HTTP requests retried.', ['platform', 'reason']);
   const deadLetters = deadLetterWriter({ service: deps.service, dlqTopic: deps.topics.dlq, codec: deps.codec, producer: deps.producer, scrub: deps.scrubber.text, now });
   const sink = scrubbingSink(createPageSink({ producer: deps.producer, codec: deps.codec, topics: deps.topics, checkpoints: deps.checkpoints, deadLetters, metrics, log }), deps.scrubber);
   const announcements = createAnnouncements();
