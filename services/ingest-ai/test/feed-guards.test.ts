@@ -5,13 +5,10 @@
 // gives up after a cap, so a reader without guards fails here instead of
 // paging until killed.
 import { describe, expect, it } from 'vitest';
-import { loadConfig, topicNames } from '#config';
-import { createMetrics } from '#service';
-import { createMemoryCheckpointStore, createScrubber, secretForms } from '#source';
-import { captureLogger, offlineCodec, recordingProducer } from '#testkit';
-import { buildApp } from '../src/app.ts';
-import { ingestAiEnvSchema } from '../src/config.ts';
+import { topicNames } from '#config';
+import { offlineCodec } from '#testkit';
 import { fixtureLines } from './fixtures.ts';
+import { offlineApp } from './offline-app.ts';
 
 const KEY = 'sk-admin-guards-2b7c9d1e';
 const NOW = Date.parse('2026-03-03T12:00:00Z');
@@ -39,18 +36,10 @@ async function harness(env: Record<string, string>, routes: Record<string, Answe
     const body = route ? route(url, call) : { data: [], has_more: false, teamMembers: [] };
     return new Response(body instanceof RawBody ? body.bytes : JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
   }) as typeof fetch;
-  const { log, lines } = captureLogger('ingest-ai');
-  const config = loadConfig(ingestAiEnvSchema, { ...env, TETHER_CURSOR_REQUESTS_PER_MINUTE: '0', TETHER_ANTHROPIC_REQUESTS_PER_MINUTE: '0' });
-  const producer = recordingProducer();
-  const app = buildApp(config, {
-    log,
-    scrubber: createScrubber(secretForms(KEY)),
-    producer,
-    codec: await offlineCodec(),
-    topics: topicNames(''),
-    checkpoints: createMemoryCheckpointStore([], () => NOW),
+  const { app, lines, producer } = await offlineApp({
+    env: { ...env, TETHER_CURSOR_REQUESTS_PER_MINUTE: '0', TETHER_ANTHROPIC_REQUESTS_PER_MINUTE: '0' },
+    key: KEY,
     fetch: fetchFn,
-    metrics: createMetrics('ingest-ai', { defaultMetrics: false }),
     now: () => NOW,
   });
   const range = { since: NOW - 6 * HOUR, until: null };

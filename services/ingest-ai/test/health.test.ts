@@ -3,12 +3,8 @@
 // although the re-read pass of the same feed (nothing due yet) and the
 // inventories succeed every time.
 import { describe, expect, it } from 'vitest';
-import { loadConfig, topicNames } from '#config';
-import { createMetrics, startOpsServer } from '#service';
-import { createMemoryCheckpointStore, createScrubber, secretForms } from '#source';
-import { captureLogger, offlineCodec, recordingProducer } from '#testkit';
-import { buildApp } from '../src/app.ts';
-import { ingestAiEnvSchema } from '../src/config.ts';
+import { startOpsServer } from '#service';
+import { offlineApp } from './offline-app.ts';
 
 const KEY = 'sk-admin-health-6a7b8c9d0e';
 const NOW = Date.parse('2026-03-03T12:00:00Z');
@@ -24,23 +20,17 @@ describe('feed health in poll mode', () => {
       }
       return new Response('{"object":"list","data":[],"has_more":false}', { status: 200 });
     }) as typeof fetch;
-    const config = loadConfig(ingestAiEnvSchema, {
-      TETHER_OPENAI_ADMIN_KEY: KEY,
-      TETHER_OPENAI_BASE_URL: 'http://fake.invalid/v1',
-      TETHER_INGEST_POLL_INTERVAL_MS: '1000',
-      TETHER_INGEST_UNHEALTHY_AFTER: '3',
-      // The second read of each window is on (the default hour): with nothing due it succeeds without a request.
-      TETHER_INGEST_REREAD_MS: '3600000',
-    });
-    const app = buildApp(config, {
-      log: captureLogger('ingest-ai').log,
-      scrubber: createScrubber(secretForms(KEY)),
-      producer: recordingProducer(),
-      codec: await offlineCodec(),
-      topics: topicNames(''),
-      checkpoints: createMemoryCheckpointStore([], () => NOW),
+    const { app } = await offlineApp({
+      env: {
+        TETHER_OPENAI_ADMIN_KEY: KEY,
+        TETHER_OPENAI_BASE_URL: 'http://fake.invalid/v1',
+        TETHER_INGEST_POLL_INTERVAL_MS: '1000',
+        TETHER_INGEST_UNHEALTHY_AFTER: '3',
+        // The second read of each window is on (the default hour): with nothing due it succeeds without a request.
+        TETHER_INGEST_REREAD_MS: '3600000',
+      },
+      key: KEY,
       fetch: fetchFn,
-      metrics: createMetrics('ingest-ai', { defaultMetrics: false }),
       now: () => NOW,
     });
     const ops = await startOpsServer({ port: 0, registry: app.metrics.registry, health: () => app.health() });

@@ -5,34 +5,20 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, topicNames } from '#config';
-import { createMetrics } from '#service';
-import { createMemoryCheckpointStore, createScrubber, parseInventoryCursor, secretForms } from '#source';
-import { captureLogger, offlineCodec, recordingProducer } from '#testkit';
-import { buildApp } from '../src/app.ts';
-import { ingestAiEnvSchema } from '../src/config.ts';
+import { parseInventoryCursor } from '#source';
 import { fixture, fixturePath } from './fixtures.ts';
+import { offlineApp } from './offline-app.ts';
 
 const KEY = 'sk-admin-import-4d5e6f7a8b';
-const topics = topicNames('');
 const T0 = Date.parse('2026-03-03T12:00:00Z');
 
 async function harness(clock: { now: number }) {
-  const codec = await offlineCodec();
-  const producer = recordingProducer();
-  const checkpoints = createMemoryCheckpointStore([], () => clock.now);
-  const { log } = captureLogger('ingest-ai');
   // No HTTP at all: an import needs no reachable API.
   const fetchFn = (async () => {
     throw new Error('an import must not call the API');
   }) as typeof fetch;
-  const app = buildApp(loadConfig(ingestAiEnvSchema, { TETHER_OPENAI_ADMIN_KEY: KEY }), {
-    log, scrubber: createScrubber(secretForms(KEY)), producer, codec, topics, checkpoints, fetch: fetchFn,
-    metrics: createMetrics('ingest-ai', { defaultMetrics: false }), now: () => clock.now,
-  });
-  const nhis = () => Promise.all(producer.sent.filter((r) => r.topic === topics.identityNhi).map((r) => codec.decode('identityNhi', r.value!)));
-  const dead = () => Promise.all(producer.sent.filter((r) => r.topic === topics.dlq).map((r) => codec.decode('dlq', r.value!)));
-  return { app, checkpoints, nhis, dead };
+  const h = await offlineApp({ env: { TETHER_OPENAI_ADMIN_KEY: KEY }, key: KEY, fetch: fetchFn, now: () => clock.now });
+  return { app: h.app, checkpoints: h.checkpoints, nhis: () => h.on('identityNhi'), dead: () => h.on('dlq') };
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tether-inventory-import-'));

@@ -7,13 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, topicNames } from '#config';
-import { createMetrics } from '#service';
-import { createMemoryCheckpointStore, createScrubber, secretForms } from '#source';
-import { captureLogger, offlineCodec, recordingProducer } from '#testkit';
-import { buildApp } from '../src/app.ts';
-import { ingestAiEnvSchema } from '../src/config.ts';
+import { secretForms } from '#source';
 import { fixture, fixtureLines } from './fixtures.ts';
+import { offlineApp } from './offline-app.ts';
 
 const KEY = 'sk-admin-planted-1f2e3d4c5b6a';
 const SHAPED_KEY = `sk-proj-${'Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z'}`;
@@ -67,14 +63,7 @@ describe('no secret in anything a source emits', () => {
     const lines = variants(c.records());
     const file = path.join(dir, `${c.platform}-${c.feed}.jsonl`);
     writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n'));
-    const producer = recordingProducer();
-    const codec = await offlineCodec();
-    const checkpoints = createMemoryCheckpointStore([], () => Date.parse('2026-03-03T12:00:00Z'));
-    const { log, lines: logged } = captureLogger('ingest-ai');
-    const app = buildApp(loadConfig(ingestAiEnvSchema, { [KEY_VARS[c.platform]]: KEY }), {
-      log, scrubber: createScrubber(secretForms(KEY)), producer, codec, topics: topicNames(''), checkpoints,
-      metrics: createMetrics('ingest-ai', { defaultMetrics: false }), now: () => Date.parse('2026-03-03T12:00:00Z'),
-    });
+    const { app, producer, codec, checkpoints, lines: logged, topics } = await offlineApp({ env: { [KEY_VARS[c.platform]]: KEY }, key: KEY, now: () => Date.parse('2026-03-03T12:00:00Z') });
     const summary = await app.importFile(c.platform, c.feed, file, new AbortController().signal);
     expect(summary.feeds[0]!.error).toBeNull();
     // Everything came out as something (records or dead letters), so there was something to look in.
@@ -90,7 +79,7 @@ describe('no secret in anything a source emits', () => {
       look(`${record.topic} value`, record.value);
     }
     // Decoded too: an Avro string is its UTF-8 bytes, but check the fields as a consumer reads them.
-    for (const record of producer.sent.filter((r) => r.topic === topicNames('').accessRaw)) {
+    for (const record of producer.sent.filter((r) => r.topic === topics.accessRaw)) {
       const event = await codec.decode('accessRaw', record.value!);
       look('event user_agent', event.src.user_agent);
       look('event unmapped', event.unmapped);
