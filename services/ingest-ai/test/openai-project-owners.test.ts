@@ -70,7 +70,7 @@ describe('OpenAI project owners', () => {
       async postJson() {
         throw new Error('not used');
       },
-      async getPage() {
+      async get() {
         throw new Error('not used');
       },
     };

@@ -72,7 +72,7 @@ export const ENTRA_AUDIT_PATH = '/auditLogs/directoryAudits';
 export async function fetchEntraAuditsPage(
   http: HttpClient, window: TimeWindow, nextLink: string | null, top: number = 500, signal?: AbortSignal,
 ): Promise<Page<string>> {
-  if (nextLink !== null) return odataPage((await http.getPage(nextLink, undefined, signal)).body, ENTRA_AUDIT_PATH);
+  if (nextLink !== null) return odataPage((await http.get(nextLink, undefined, signal)).body, ENTRA_AUDIT_PATH);
   const filter = `category eq 'ApplicationManagement' and activityDateTime ge ${iso(window.from)} and activityDateTime le ${iso(window.to - 1)}`;
   const body = await http.getJson(ENTRA_AUDIT_PATH, { $filter: filter, $orderby: 'activityDateTime asc', $top: Math.min(Math.max(1, top), ENTRA_MAX_TOP) }, signal);
   return odataPage(body, ENTRA_AUDIT_PATH);
@@ -81,7 +81,7 @@ export async function fetchEntraAuditsPage(
 /** Every page of the oauth2PermissionGrants snapshot (inventory). */
 export function entraPermissionGrantPages(http: HttpClient, signal?: AbortSignal): AsyncGenerator<Page<string>> {
   const path = '/oauth2PermissionGrants';
-  return paginate<string>(async (next, s) => odataPage(next === null ? await http.getJson(path, {}, s) : (await http.getPage(next, undefined, s)).body, path), { signal });
+  return paginate<string>(async (next, s) => odataPage(next === null ? await http.getJson(path, {}, s) : (await http.get(next, undefined, s)).body, path), { signal });
 }
 
 /** A service principal's app id and name by object id (oauth2PermissionGrants name the client by object id). */
@@ -140,8 +140,8 @@ export async function readOktaRound(
   const reader = paginate<string>(async (next, s) => {
     if (waitMs > 0) await wait(waitMs, s);
     const { body, headers } = next === null
-      ? await http.getPage('/api/v1/logs', { since: iso(options.since), limit, filter: options.filter ?? OKTA_OAUTH_FILTER, sortOrder: 'ASCENDING' }, s)
-      : await http.getPage(next, undefined, s);
+      ? await http.get('/api/v1/logs', { since: iso(options.since), limit, filter: options.filter ?? OKTA_OAUTH_FILTER, sortOrder: 'ASCENDING' }, s)
+      : await http.get(next, undefined, s);
     const rate = oktaRateLimit(headers);
     waitMs = rate.remaining === 0 && rate.resetAt !== null ? Math.max(0, rate.resetAt - now()) : 0;
     const page = linkedArrayPage(body, headers, '/api/v1/logs');
@@ -171,8 +171,8 @@ export async function fetchGitHubAuditPage(
 ): Promise<Page<string>> {
   const path = `/orgs/${encodeURIComponent(org)}/audit-log`;
   const { body, headers } = next !== null
-    ? await http.getPage(next, undefined, signal)
-    : await http.getPage(path, {
+    ? await http.get(next, undefined, signal)
+    : await http.get(path, {
         phrase: `created:>=${iso(since - DAY).slice(0, 10)}`,
         include: 'web',
         order: 'asc',

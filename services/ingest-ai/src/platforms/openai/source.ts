@@ -1,27 +1,39 @@
 // OpenAI Admin API (reference section 1): the audit log read in effective_at
 // windows, paged with `after` = last_id while has_more; inventories paged
 // the same way. Auth: `Authorization: Bearer <admin key>`.
-import { afterIdPage, paginate, serialiseElement, type HttpClient, type Query } from '#source';
+import { env } from '#config';
+import { afterIdPage, bearerAuth, defineSource, inventory, paginate, serialiseElement, type HttpClient, type Query, type SourceDeps, type SourceFeeds } from '#source';
 import { nhiVersion, personVersion } from '../../identity.ts';
 import { asObject, idOf } from '../../normalise/common.ts';
-import { inventory, type PlatformDeps, type PlatformSource } from '../types.ts';
 import { normaliseOpenAiAudit } from './audit.ts';
 import { isProjectOwner, openAiAdminApiKey, openAiProjectItem, openAiUser, type ProjectInventoryItem } from './inventory.ts';
 
 const P = 'openai' as const;
 export const OPENAI_MAX_PAGE = 100;
 
-export function openAiAuthHeaders(adminKey: string): Record<string, string> {
-  return { authorization: `Bearer ${adminKey}` };
-}
+export const openAiSource = defineSource({
+  name: P,
+  description: 'OpenAI Admin API: audit log, users, projects (service accounts, API keys), admin API keys',
+  env: {
+    /** Admin API key (`sk-admin-...`). */
+    TETHER_OPENAI_ADMIN_KEY: env.optionalString(),
+    TETHER_OPENAI_BASE_URL: env.url('https://api.openai.com/v1'),
+    /** Client-side pacing; 0 = none (OpenAI publishes no limit). */
+    TETHER_OPENAI_REQUESTS_PER_MINUTE: env.int(0, 0),
+  },
+  endpoint: (config) =>
+    config.TETHER_OPENAI_ADMIN_KEY === undefined
+      ? null
+      : { baseUrl: config.TETHER_OPENAI_BASE_URL, auth: bearerAuth(config.TETHER_OPENAI_ADMIN_KEY), requestsPerMinute: config.TETHER_OPENAI_REQUESTS_PER_MINUTE },
+  feeds: openAiFeeds,
+});
 
-export function openAiSource(deps: PlatformDeps): PlatformSource {
+function openAiFeeds(deps: SourceDeps): SourceFeeds {
   const limit = Math.min(Math.max(1, deps.pageLimit), OPENAI_MAX_PAGE);
   const list = (path: string, query: Query = {}) => (signal: AbortSignal) =>
-    paginate<string>((after, s) => deps.http.getJson(path, { ...query, limit, after }, s).then((body) => afterIdPage(body, path)), { signal });
+    paginate<string>((after, s) => deps.http.getJson(path, { ...query, limit, after }, s).then((body) => afterIdPage(body, path)), { signal, what: path });
 
   return {
-    platform: P,
     eventFeeds: [
       {
         feed: 'audit_logs',
@@ -45,6 +57,7 @@ export function openAiSource(deps: PlatformDeps): PlatformSource {
         pages: pagesOf(list('/organization/users')),
         process: openAiUser,
         emit: (change) => [personVersion(change, P, 'users')],
+        importable: true,
       }),
       inventory({
         feed: 'projects',
@@ -58,6 +71,7 @@ export function openAiSource(deps: PlatformDeps): PlatformSource {
         pages: pagesOf(list('/organization/admin_api_keys')),
         process: openAiAdminApiKey,
         emit: (change) => [nhiVersion(change, P, 'admin_api_keys')],
+        importable: true,
       }),
     ],
     importFeeds: { audit_logs: normaliseOpenAiAudit },
@@ -75,7 +89,7 @@ function pagesOf(pages: (signal: AbortSignal) => AsyncIterable<{ items: readonly
 /** Projects (archived ones too) with their owners, then each project's service accounts and API keys. */
 async function* projectInventory(http: HttpClient, limit: number, signal: AbortSignal): AsyncIterable<readonly ProjectInventoryItem[]> {
   const list = (path: string, query: Query = {}) =>
-    paginate<string>((after, s) => http.getJson(path, { ...query, limit, after }, s).then((b) => afterIdPage(b, path)), { signal });
+    paginate<string>((after, s) => http.getJson(path, { ...query, limit, after }, s).then((b) => afterIdPage(b, path)), { signal, what: path });
   // The id the project mapper keys it by; an element it refuses has no children to list.
   const idOfProject = (project: unknown) => idOf(asObject(project)?.id);
   const base = (projectId: string) => `/organization/projects/${encodeURIComponent(projectId)}`;
