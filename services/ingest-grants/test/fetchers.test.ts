@@ -88,16 +88,16 @@ describe('Google Reports activities.list', () => {
 
   it('stops with an error on a page that is not JSON or a token that comes back', async () => {
     const { base } = await serve((url, _req, res) => {
-      if (url.searchParams.get('pageToken') === 'loop') return json(res, 200, { items: [], nextPageToken: 'loop' });
+      if (url.searchParams.get('pageToken') === 'loop') return json(res, 200, { items: [{ kind: 'admin#reports#activity' }], nextPageToken: 'loop' });
       if (url.searchParams.get('eventName') === 'revoke') return json(res, 200, '<html>proxy error</html>');
-      return json(res, 200, { items: [], nextPageToken: 'loop' });
+      return json(res, 200, { items: [{ kind: 'admin#reports#activity' }], nextPageToken: 'loop' });
     });
     const http = client(base);
     const window = { from: T0 - 1000, to: T0 };
     const loop = async () => {
       for await (const _ of paginate<string>((t, s) => fetchGoogleTokenPage(http, window, t, { eventName: 'authorize' }, s))) void _;
     };
-    await expect(loop()).rejects.toThrow(/came back twice/);
+    await expect(loop()).rejects.toThrow(/came back/);
     await expect(fetchGoogleTokenPage(http, window, null, { eventName: 'revoke' })).rejects.toMatchObject({ code: 'TETHER_SOURCE_PARSE' });
   });
 });
@@ -126,14 +126,14 @@ describe('Microsoft Graph directoryAudits', () => {
 
   it('refuses a next link to another host (the token stays home) and a body without value', async () => {
     const { base } = await serve((url, _req, res) => {
-      if (url.pathname.endsWith('/oauth2PermissionGrants')) return json(res, 200, { value: [], '@odata.nextLink': 'https://attacker.example/steal' });
+      if (url.pathname.endsWith('/oauth2PermissionGrants')) return json(res, 200, { value: [{ id: 'grant-1' }], '@odata.nextLink': 'https://attacker.example/steal' });
       return json(res, 200, { values: [] });
     });
     const http = client(`${base}/v1.0`);
     const pages = async () => {
       for await (const _ of entraPermissionGrantPages(http)) void _;
     };
-    await expect(pages()).rejects.toThrow(/not on http:\/\/127\.0\.0\.1:\d+: refused/);
+    await expect(pages()).rejects.toThrow(/next link points to https:\/\/attacker\.example/);
     await expect(fetchEntraAuditsPage(http, { from: 0, to: 1 }, null)).rejects.toThrow(/no "value" array/);
   });
 });
@@ -170,7 +170,7 @@ describe('Okta System Log', () => {
     });
     const waits: number[] = [];
     const http = client(server.base, waits);
-    await expect(readOktaRound(http, null, { since: T0, limit: 2 })).rejects.toThrow(/came back twice/);
+    await expect(readOktaRound(http, null, { since: T0, limit: 2 })).rejects.toThrow(/came back/);
     expect(waits[0]).toBeGreaterThan(0);
     expect(waits[0]).toBeLessThanOrEqual(2_000);
   });
