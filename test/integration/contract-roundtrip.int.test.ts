@@ -14,8 +14,11 @@ const SAMPLES: { [R in TopicRole]: RecordForTopic[R] } = {
   identityDevices: samples.deviceVersion,
   identityNhi: samples.nhiVersion,
   identityConnectors: samples.connectorVersion,
+  identityGroups: samples.groupVersion,
   dlq: samples.deadLetter,
   ingestCheckpoints: samples.checkpoint,
+  findings: samples.finding,
+  detectState: samples.detectState,
 };
 
 describe('contract round trip through Kafka', () => {

@@ -7,7 +7,7 @@ export { TABLES, VIEWS } from './tables.ts';
 export type { TableName } from './tables.ts';
 export {
   accessEventRow, accessEventFromRow, personVersionRow, deviceVersionRow, nhiVersionRow, connectorVersionRow,
-  deadLetterRow, deadLetterId, personKey, dateTimeSeconds, encodeRaw, decodeRaw,
+  deadLetterRow, deadLetterId, findingRow, personKey, dateTimeSeconds, encodeRaw, decodeRaw,
 } from './rows.ts';
 export type { AccessEventRow, ClickHouseJsonRow, DlqPosition, RawEncoding } from './rows.ts';
 export { clickHouseErrorInfo, classifyWriteError, loggableClickHouseMessage } from './errors.ts';

@@ -10,7 +10,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { tetherError } from '#errors';
 import type {
-  ChainLink, ConnectorVersion, DeadLetter, DeviceVersion, EnrichedAccessEvent, NonHumanIdentityVersion,
+  ChainLink, ConnectorVersion, DeadLetter, DeviceVersion, EnrichedAccessEvent, Finding, NonHumanIdentityVersion,
   PersonVersion, Target,
 } from '#schemas';
 
@@ -380,5 +380,38 @@ export function deadLetterRow(letter: DeadLetter, at: DlqPosition) {
     dlq_topic: at.topic,
     dlq_partition: at.partition,
     dlq_offset: Number(at.offset),
+  };
+}
+
+// ---------------------------------------------------------------- findings
+
+export function findingRow(f: Finding) {
+  return {
+    finding_id: f.finding_id,
+    rule_id: f.rule_id,
+    rule_version: f.rule_version,
+    rule_title: f.rule_title,
+    severity: f.severity,
+    tags: f.tags,
+    kind: f.kind,
+    event_ids: f.event_ids,
+    platform: f.platform,
+    person_id: f.person_id,
+    person_email: f.person_email,
+    nhi_id: f.nhi_id,
+    nhi_kind: f.nhi_kind,
+    device_id: f.device_id,
+    connector_client_id: f.connector_client_id,
+    connector_app_name: f.connector_app_name,
+    summary: f.summary,
+    group_key: f.group_key,
+    dedup_key: f.dedup_key,
+    first_event_time: dateTimeSeconds(f.first_event_time, 'first_event_time'),
+    first_event_time_ms: f.first_event_time,
+    last_event_time: dateTimeSeconds(f.last_event_time, 'last_event_time'),
+    last_event_time_ms: f.last_event_time,
+    emitted_at: dateTimeSeconds(f.emitted_at, 'emitted_at'),
+    emitted_at_ms: f.emitted_at,
+    detector_version: f.detector_version,
   };
 }

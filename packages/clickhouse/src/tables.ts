@@ -11,6 +11,8 @@ export const TABLES = {
   nhiHistory: 'nhi_history',
   connectorsHistory: 'connectors_history',
   deadLetters: 'dead_letters',
+  /** Detection findings: ReplacingMergeTree(emitted_at_ms), ORDER BY finding_id. */
+  findings: 'findings',
   schemaMigrations: 'schema_migrations',
 } as const;
 

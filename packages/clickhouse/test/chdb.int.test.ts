@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MIGRATIONS_DIR, TABLES, VIEWS, accessEventRow, connectorVersionRow, loadMigrations, splitStatements } from '#clickhouse';
-import { connectorVersion, enrichedAccessEvent } from '../../schemas/test/samples.ts';
+import { MIGRATIONS_DIR, TABLES, VIEWS, accessEventRow, connectorVersionRow, findingRow, loadMigrations, splitStatements } from '#clickhouse';
+import { connectorVersion, enrichedAccessEvent, finding } from '../../schemas/test/samples.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const PYTHON = path.join(ROOT, '.tether/venv/bin/python');
@@ -28,6 +28,8 @@ describe('ClickHouse migrations on a current engine (chdb)', () => {
       `INSERT INTO ${TABLES.accessEvents} FORMAT JSONEachRow ${JSON.stringify(accessEventRow(enrichedAccessEvent))};`,
       `INSERT INTO ${TABLES.connectorsHistory} FORMAT JSONEachRow ${JSON.stringify(connectorVersionRow(connectorVersion))};`,
       `SELECT count() FROM ${TABLES.accessEventsByPerson} FINAL;`,
+      `INSERT INTO ${TABLES.findings} FORMAT JSONEachRow ${JSON.stringify(findingRow(finding))};`,
+      `SELECT count() FROM ${TABLES.findings} FINAL;`,
       ...Object.values(VIEWS).map((view) => `SELECT count() FROM ${view};`),
       '',
     ].join('\n'));
@@ -38,7 +40,7 @@ describe('ClickHouse migrations on a current engine (chdb)', () => {
     expect(major).toBeGreaterThanOrEqual(24);
     const statements = loadMigrations().reduce((n, m) => n + splitStatements(m.sql).length, 0);
     const okLines = out.split('\n').filter((l) => l.startsWith('ok '));
-    expect(okLines.length).toBe(statements + 3 + Object.values(VIEWS).length);
+    expect(okLines.length).toBe(statements + 5 + Object.values(VIEWS).length);
     // The materialized view copied the row to the person-first table.
     const afterCopy = out.split('\n').findIndex((l) => l.startsWith(`ok ${probe}:3`));
     expect(out.split('\n')[afterCopy + 1]?.trim()).toBe('1');

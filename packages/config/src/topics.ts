@@ -7,15 +7,20 @@ export const TOPICS = {
   identityDevices: 'tether.identity.devices',
   identityNhi: 'tether.identity.nhi',
   identityConnectors: 'tether.identity.connectors',
+  identityGroups: 'tether.identity.groups',
   dlq: 'tether.dlq',
   ingestCheckpoints: 'tether.ingest.checkpoints',
+  /** Finding records from the detect service (services/detect). */
+  findings: 'tether.findings',
+  /** The detect service's rule state (windows, first-seen values, partial sequences), compacted by group. */
+  detectState: 'tether.detect.state',
 } as const;
 
 export type TopicRole = keyof typeof TOPICS;
 
 /** Topics whose value per key is the latest state: compacted, never deleted by time. */
 export const COMPACTED_ROLES: readonly TopicRole[] = [
-  'identityUsers', 'identityDevices', 'identityNhi', 'identityConnectors', 'ingestCheckpoints',
+  'identityUsers', 'identityDevices', 'identityNhi', 'identityConnectors', 'identityGroups', 'ingestCheckpoints', 'detectState',
 ];
 
 export const CONSUMER_GROUPS = {
@@ -25,6 +30,10 @@ export const CONSUMER_GROUPS = {
   sinkEvents: 'tether-sink-clickhouse-events',
   sinkIdentity: 'tether-sink-clickhouse-identity',
   sinkDlq: 'tether-sink-clickhouse-dlq',
+  sinkFindings: 'tether-sink-clickhouse-findings',
+  detect: 'tether-detect',
+  /** Prefix only: every detect start adds a unique suffix so it re-reads the state topic in full. */
+  detectState: 'tether-detect-state',
 } as const;
 
 /**

@@ -163,6 +163,18 @@ export interface ConnectorVersion {
   ai_classification: string;
   /** Whether the app is on the organisation's allow list; null when unknown. */
   sanctioned: null | boolean;
+  /** When the grant this version belongs to was made, epoch ms; null when it predates what the source showed (a use or revoke seen first). */
+  granted_at: null | number;
+  /** When the grant was revoked, epoch ms; null while it stands. */
+  revoked_at: null | number;
+  /** Latest token use seen while this version held, epoch ms (updated in place, at most once per resolution); null when none seen. */
+  last_used_at: null | number;
+  /** The AI catalogue tool the app was classified as, when any. */
+  ai_tool_id: null | string;
+  /** Version of the AI catalogue that classified this version. */
+  catalogue_version: null | number;
+  /** Whose grant: the user's key in the provider, or 'all:<tenant or org>' for a tenant-wide (admin) grant. */
+  grant_subject: null | string;
 }
 
 /** A record that could not be parsed, validated, normalised or written, with why. On tether.dlq. */
@@ -187,6 +199,48 @@ export interface DeadLetter {
   original_offset: null | number;
   /** When it was dead-lettered, epoch ms. */
   time: number;
+}
+
+export interface DetectStateEntry {
+  /** Event(s) of the entry: one for a window event, the matched steps' events for a partial sequence, the first event for a first-seen value. */
+  event_ids: string[];
+  /** Event time of the entry (first step for a sequence; first sighting for a value). */
+  time: number;
+  /** Event time of the latest event of the entry. */
+  last_time: number;
+  /** Sequence: index of the last matched step; 0 otherwise. */
+  step: number;
+  /** First-seen: the value seen; null otherwise. */
+  value: null | string;
+}
+
+export interface AppliedOffset {
+  /** Input topic. */
+  topic: string;
+  /** Input partition. */
+  partition: number;
+  /** Offset of the last event applied. */
+  offset: number;
+}
+
+/** The state of one group of one stateful detection rule (a threshold window, the values first seen, partial sequences), on the compacted tether.detect.state topic keyed by state_key; a tombstone forgets the group. Each record says up to which input offset per partition it has applied events, so replayed events are not counted twice. */
+export interface DetectState {
+  /** <rule id>|<kind>|<hash of the group>: the Kafka key. */
+  state_key: string;
+  /** Rule the state belongs to. */
+  rule_id: string;
+  /** Version of that rule; state of another version is discarded at restore. */
+  rule_version: number;
+  /** threshold, first_seen or sequence. */
+  kind: string;
+  /** The group's values as JSON array text. */
+  group_key: string;
+  /** Threshold: events in the window. First-seen: values seen, with when. Sequence: partial matches. */
+  entries: DetectStateEntry[];
+  /** Per input partition, the offset of the last event applied to this group. */
+  applied: AppliedOffset[];
+  /** When the state was written, epoch ms. */
+  updated_at: number;
 }
 
 /** One version (or observation) of a device. On tether.identity.devices, keyed by '<device_id>@<valid_from>'. */
@@ -306,6 +360,76 @@ export interface EnrichedAccessEvent {
   enrichment: EnrichmentInfo;
 }
 
+/** What a detection rule found in the enriched stream. Keyed on tether.findings by person_id, else nhi_id, else dedup_key. finding_id is deterministic, so a finding emitted again after a restart or replay folds into one row in ClickHouse. */
+export interface Finding {
+  /** Hex SHA-256 (first 32 chars) of rule id, rule version, dedup key and the sorted triggering event ids: the same evidence always yields the same id. */
+  finding_id: string;
+  /** Id of the rule that fired (its YAML id). */
+  rule_id: string;
+  /** Version of the rule that fired; a changed rule gets a new version and new finding ids. */
+  rule_version: number;
+  /** Title of the rule. */
+  rule_title: string;
+  /** info, low, medium, high or critical. */
+  severity: string;
+  /** The rule's tags: MITRE ATT&CK technique ids (attack.t1078.004) and OWASP Non-Human Identities Top 10 ids (owasp.nhi.nhi1). */
+  tags: string[];
+  /** What fired: match (one event), threshold (count in a sliding window), first_seen (a value new for its group) or sequence (steps in order within a window). */
+  kind: string;
+  /** The triggering events' event_id, in event-time order. */
+  event_ids: string[];
+  /** source.platform of the last triggering event. */
+  platform: string;
+  /** Person the last triggering event was attributed to, as of its time; null when none resolved. */
+  person_id: null | string;
+  /** That person's email as of the event's time. */
+  person_email: null | string;
+  /** First link of the owner chain (the key, service account or connector that acted); null when none. */
+  nhi_id: null | string;
+  /** Kind of that link: api_key, service_account, connector, ... */
+  nhi_kind: null | string;
+  /** Device the last triggering event was attributed to; null when none resolved. */
+  device_id: null | string;
+  /** OAuth client id of the connector the last triggering event went through, when one. */
+  connector_client_id: null | string;
+  /** That connector's app name. */
+  connector_app_name: null | string;
+  /** One-line human summary from the rule's template (values cut to 120 characters, control characters removed). */
+  summary: string;
+  /** The values a stateful rule grouped by (JSON array text); empty for match rules. */
+  group_key: string;
+  /** What makes two findings of a rule the same alert for triage: rule id, then the group (and first-seen value) or, for match rules, the event id. */
+  dedup_key: string;
+  /** Time of the earliest triggering event, epoch ms. */
+  first_event_time: number;
+  /** Time of the latest triggering event, epoch ms. */
+  last_event_time: number;
+  /** When the detect service emitted the finding, epoch ms (a re-emission after replay has a later one). */
+  emitted_at: number;
+  /** Version of the detect service that evaluated the rule. */
+  detector_version: string;
+}
+
+/** One version of a directory group (a SCIM Group): its name and members. On tether.identity.groups, keyed by '<group_id>@<valid_from>' so the compacted topic keeps every version. */
+export interface GroupVersion {
+  /** Stable id (for SCIM: the Group resource id Tether assigned). */
+  group_id: string;
+  /** From when this version holds, epoch ms. */
+  valid_from: number;
+  /** Provenance of the version. */
+  source: IdentitySource;
+  /** false records a deleted group from valid_from on (never a silent removal). */
+  active: boolean;
+  /** The group's name. */
+  display_name: string;
+  /** The identity provider's id for the group. */
+  external_id: null | string;
+  /** Person ids of the members (tether.identity.users), sorted. */
+  member_person_ids: string[];
+  /** The group as the directory states it, as JSON, so the service that serves it can rebuild after a restart. SCIM: {"resource": the Group resource as Tether serves it, "deleted": true once DELETEd}. */
+  directory_record: null | string;
+}
+
 /** A poller's cursor. On tether.ingest.checkpoints (compacted), keyed by checkpoint_id. */
 export interface IngestCheckpoint {
   /** '<platform>/<feed>/<mode>[/<scope>]'. */
@@ -353,10 +477,17 @@ export interface NonHumanIdentityVersion {
 }
 
 export interface IdentityAlias {
-  /** email, upn, scim_external_id, employee_number, platform_user_id. */
+  /** email, upn, scim_external_id, employee_number, platform_user_id; SCIM also writes scim_id (every SCIM id the person had), former_email and former_upn (addresses the person held in earlier versions and no longer holds: kept for history, never matched as current). */
   kind: string;
   /** The alias; for platform_user_id '<platform>:<id>'. */
   value: string;
+}
+
+export interface GroupMembership {
+  /** The group's stable id (for SCIM: the Group resource id Tether assigned). */
+  group_id: string;
+  /** The group's name as of this version. */
+  display_name: null | string;
 }
 
 /** One version of a person (directory record) or of a platform account that hints at one. On tether.identity.users, keyed by '<person_id>@<valid_from>' so the compacted topic keeps every version; re-emitting the same version is idempotent. */
@@ -387,14 +518,21 @@ export interface PersonVersion {
   aliases: IdentityAlias[];
   /** Role on the platform for platform accounts (owner, admin, member, ...). */
   platform_role: null | string;
+  /** Directory groups the person belonged to in this version, in group_id order; null when the source does not say (an empty list says: in no group). A membership change is a new version. */
+  groups: null | GroupMembership[];
+  /** The directory's own record of the person as of this version, as JSON, so the service that serves it can rebuild after a restart; null for sources that keep none. SCIM: {"resource": the User resource as Tether serves it (never a password), "deleted": true once DELETEd}. */
+  directory_record: null | string;
 }
 
 export interface RecordTypes {
   AccessEvent: AccessEvent;
   ConnectorVersion: ConnectorVersion;
   DeadLetter: DeadLetter;
+  DetectState: DetectState;
   DeviceVersion: DeviceVersion;
   EnrichedAccessEvent: EnrichedAccessEvent;
+  Finding: Finding;
+  GroupVersion: GroupVersion;
   IngestCheckpoint: IngestCheckpoint;
   NonHumanIdentityVersion: NonHumanIdentityVersion;
   PersonVersion: PersonVersion;

@@ -7,3 +7,9 @@ export { RECORD_FOR_TOPIC, SUBJECT_COMPATIBILITY, subjectFor, registerSchemas, c
 export type { RecordForTopic } from './registry.ts';
 export type * from './generated-types.ts';
 export { deriveEventId, versionKey } from './event-id.ts';
+export {
+  normaliseEmail, emailMatchKey, normaliseUpn, upnMatchKey, normaliseExternalId, normaliseLogin, aliasMatchKey,
+  normaliseIp, normaliseSerial, PLACEHOLDER_SERIALS, hostnameKeys,
+} from './identity-keys.ts';
+export { FINDING_SEVERITIES, FINDING_KINDS, severitiesFrom } from './findings.ts';
+export type { FindingSeverity, FindingKind } from './findings.ts';

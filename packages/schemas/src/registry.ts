@@ -13,8 +13,11 @@ export const RECORD_FOR_TOPIC = {
   identityDevices: 'DeviceVersion',
   identityNhi: 'NonHumanIdentityVersion',
   identityConnectors: 'ConnectorVersion',
+  identityGroups: 'GroupVersion',
   dlq: 'DeadLetter',
   ingestCheckpoints: 'IngestCheckpoint',
+  findings: 'Finding',
+  detectState: 'DetectState',
 } as const satisfies Record<TopicRole, keyof RecordTypes>;
 
 export type RecordForTopic = { [R in TopicRole]: RecordTypes[(typeof RECORD_FOR_TOPIC)[R]] };

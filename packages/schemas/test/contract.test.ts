@@ -13,8 +13,11 @@ const SAMPLE_FOR_RECORD: Record<string, unknown> = {
   DeviceVersion: samples.deviceVersion,
   NonHumanIdentityVersion: samples.nhiVersion,
   ConnectorVersion: samples.connectorVersion,
+  GroupVersion: samples.groupVersion,
   DeadLetter: samples.deadLetter,
   IngestCheckpoint: samples.checkpoint,
+  Finding: samples.finding,
+  DetectState: samples.detectState,
 };
 
 describe('Avro contract', () => {

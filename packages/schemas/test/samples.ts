@@ -1,7 +1,7 @@
 // One fully populated sample per record, in the shapes the services produce.
 // Every nullable field is set so a round trip exercises every branch.
 import type {
-  AccessEvent, ConnectorVersion, DeadLetter, DeviceVersion, EnrichedAccessEvent, IngestCheckpoint,
+  AccessEvent, ConnectorVersion, DeadLetter, DetectState, DeviceVersion, EnrichedAccessEvent, Finding, GroupVersion, IngestCheckpoint,
   NonHumanIdentityVersion, PersonVersion,
 } from '#schemas';
 
@@ -58,6 +58,14 @@ export const personVersion: PersonVersion = {
   manager_person_id: 'okta:00u0',
   aliases: [{ kind: 'upn', value: 'ana@corp.example.com' }, { kind: 'employee_number', value: '1042' }],
   platform_role: null,
+  groups: [{ group_id: '6c5bb468-14b2-4183-baf2-06d523e03bd3', display_name: 'Research' }],
+  directory_record: '{"resource":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"2819c223","userName":"ana@example.com"},"deleted":false}',
+};
+
+export const groupVersion: GroupVersion = {
+  group_id: '6c5bb468-14b2-4183-baf2-06d523e03bd3', valid_from: T - 86_400_000, source: { ...identitySource, platform: 'scim', feed: 'scim' },
+  active: true, display_name: 'Research', external_id: '00g1', member_person_ids: ['okta:00u1'],
+  directory_record: '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"id":"6c5bb468-14b2-4183-baf2-06d523e03bd3","displayName":"Research"}',
 };
 
 export const deviceVersion: DeviceVersion = {
@@ -78,6 +86,7 @@ export const connectorVersion: ConnectorVersion = {
   source: { ...identitySource, platform: 'google', feed: 'token' }, active: true, status: 'granted',
   granted_by_email: 'bo@example.com', granted_by_platform_user_id: 'google:1077', scopes: ['drive.readonly'],
   ai_classification: 'ai_tool', sanctioned: false,
+  granted_at: null, revoked_at: null, last_used_at: null, ai_tool_id: null, catalogue_version: null, grant_subject: null,
 };
 
 export const deadLetter: DeadLetter = {
@@ -88,4 +97,22 @@ export const deadLetter: DeadLetter = {
 
 export const checkpoint: IngestCheckpoint = {
   checkpoint_id: 'openai/audit_logs/poll', cursor: '{"after":"audit_log-abc"}', updated_at: T, records_total: 1200,
+};
+
+export const finding: Finding = {
+  finding_id: '4f0c2a9e1b7d3c5a8e6f0b2d4a6c8e0f', rule_id: 'tether.key-used-after-owner-left', rule_version: 1,
+  rule_title: 'Key used after its owner left', severity: 'high', tags: ['attack.t1078.004', 'owasp.nhi.nhi1'], kind: 'match',
+  event_ids: ['6b3f0d2c9a8e7f61c5d4b3a291807f6e'], platform: 'openai', person_id: 'okta:00u_ana', person_email: 'ana@example.com',
+  nhi_id: 'openai:api_key:key_abc', nhi_kind: 'api_key', device_id: 'fleet:42', connector_client_id: 'chatgpt.apps.googleusercontent.com',
+  connector_app_name: 'ChatGPT', summary: 'api_key openai:api_key:key_abc used after its owner ana@example.com left',
+  group_key: '["okta:00u_ana"]', dedup_key: 'tether.key-used-after-owner-left|6b3f0d2c9a8e7f61c5d4b3a291807f6e',
+  first_event_time: T, last_event_time: T + 1_000, emitted_at: T + 5_000, detector_version: 'detect-1',
+};
+
+export const detectState: DetectState = {
+  state_key: 'tether.api-key-burst|threshold|9a8e7f61c5d4b3a2', rule_id: 'tether.api-key-burst', rule_version: 1, kind: 'threshold',
+  group_key: '["okta:00u_ana"]',
+  entries: [{ event_ids: ['6b3f0d2c9a8e7f61c5d4b3a291807f6e'], time: T, last_time: T, step: 0, value: '203.0.113.0/24' }],
+  applied: [{ topic: 'tether.access.enriched', partition: 1, offset: 4711 }],
+  updated_at: T + 5_000,
 };

@@ -3,29 +3,43 @@
 // the exact line for JSONL, the exact array element for a JSON array (both
 // cut from the bytes, so text that is not valid UTF-8 survives as written);
 // for an envelope the element re-serialised (its bytes cannot be cut out
-// without a full parser). A line that is not JSON is a parse failure, not a stop.
+// without a full parser). A line that is not JSON, or not UTF-8, is a failure
+// of that record with its exact bytes, not a stop; text is never decoded with
+// U+FFFD replacement.
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tetherError, type TetherError } from '#errors';
 import { stringifyJson } from './json-text.ts';
+import { decodeUtf8, notUtf8Error } from './utf8.ts';
 
 export type FileRecord = { raw: Buffer; value: unknown; error?: undefined } | { raw: Buffer; value?: undefined; error: TetherError };
 
 /** Array keys under which the sources' list responses carry their records. */
 const ENVELOPE_KEYS = ['data', 'events', 'usageEvents', 'teamMembers', 'records', 'hosts'] as const;
 
-export async function* readJsonRecords(path: string, options: { batchSize: number; signal?: AbortSignal }): AsyncGenerator<FileRecord[]> {
-  if (/\.(jsonl|ndjson)$/i.test(path)) yield* readJsonLines(path, options);
-  else yield* batches(readJsonDocument(await readFile(path)), options.batchSize);
+export interface ReadJsonOptions {
+  batchSize: number;
+  signal?: AbortSignal;
+  /**
+   * Text that is not UTF-8: `refuse` (default) fails that record with its
+   * bytes; `replace` decodes it with U+FFFD, for a reader that checks every
+   * field it keeps itself and must not refuse a record for a field it ignores.
+   */
+  invalidUtf8?: 'refuse' | 'replace';
 }
 
-async function* readJsonLines(path: string, options: { batchSize: number; signal?: AbortSignal }): AsyncGenerator<FileRecord[]> {
+export async function* readJsonRecords(path: string, options: ReadJsonOptions): AsyncGenerator<FileRecord[]> {
+  if (/\.(jsonl|ndjson)$/i.test(path)) yield* readJsonLines(path, options);
+  else yield* batches(readJsonDocument(await readFile(path), options.invalidUtf8), options.batchSize);
+}
+
+async function* readJsonLines(path: string, options: ReadJsonOptions): AsyncGenerator<FileRecord[]> {
   let batch: FileRecord[] = [];
   let number = 0;
   for await (const line of byteLines(path, options.signal)) {
     number++;
     if (isBlank(line)) continue;
-    batch.push(parseOne(line, `line ${number}`));
+    batch.push(parseOne(line, `line ${number}`, options.invalidUtf8));
     if (batch.length >= options.batchSize) {
       yield batch;
       batch = [];
@@ -65,8 +79,10 @@ function isBlank(line: Buffer): boolean {
 }
 
 /** Splits one JSON document into records with their bytes. */
-export function readJsonDocument(bytes: Buffer): FileRecord[] {
-  const text = bytes.toString('utf8');
+export function readJsonDocument(bytes: Buffer, invalidUtf8: 'refuse' | 'replace' = 'refuse'): FileRecord[] {
+  const decoded = decodeUtf8(bytes);
+  if (!decoded.ok && invalidUtf8 === 'refuse') return readInvalidDocument(bytes, decoded);
+  const text = decoded.ok ? decoded.text : bytes.toString('utf8');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -87,9 +103,22 @@ export function readJsonDocument(bytes: Buffer): FileRecord[] {
   return [{ raw: bytes, value: doc }];
 }
 
-function parseOne(raw: Buffer, where: string): FileRecord {
+/**
+ * A document that is not UTF-8 throughout: an array is split on its bytes
+ * (every structural character is ASCII) so only the elements that are not
+ * UTF-8 fail; anything else fails whole.
+ */
+function readInvalidDocument(bytes: Buffer, decoded: Extract<ReturnType<typeof decodeUtf8>, { ok: false }>): FileRecord[] {
+  const spans = jsonArraySpans(bytes.length, (i) => bytes[i]!);
+  if (!spans) return [{ raw: bytes, error: notUtf8Error('file', bytes, decoded) }];
+  return spans.map(([from, to], i) => parseOne(Buffer.from(bytes.subarray(from, to)), `element ${i + 1}`));
+}
+
+function parseOne(raw: Buffer, where: string, invalidUtf8: 'refuse' | 'replace' = 'refuse'): FileRecord {
+  const decoded = decodeUtf8(raw);
+  if (!decoded.ok && invalidUtf8 === 'refuse') return { raw, error: notUtf8Error(where, raw, decoded) };
   try {
-    return { raw, value: JSON.parse(raw.toString('utf8')) as unknown };
+    return { raw, value: JSON.parse(decoded.ok ? decoded.text : raw.toString('utf8')) as unknown };
   } catch (err) {
     return { raw, error: tetherError('TETHER_SOURCE_PARSE', `${where} is not JSON: ${(err as Error).message}`, { cause: err }) };
   }

@@ -4,6 +4,7 @@
 // a closed window in the past reads the same whatever order the API pages in.
 import { tetherError } from '#errors';
 import type { Logger } from '#log';
+import { createPageGuard, DEFAULT_MAX_PAGES } from './page-guard.ts';
 import type { PageSink, ProcessedItem } from './page-sink.ts';
 import type { Page } from './paginate.ts';
 import { throwIfAborted } from './retry.ts';
@@ -90,6 +91,8 @@ export async function runWindows<P>(
     signal: AbortSignal;
     log: Logger;
     onProgress?: (progress: WindowProgress) => void;
+    /** Pages one window may take before the feed is stopped as endless (see page-guard.ts). */
+    maxPages?: number;
   },
 ): Promise<WindowRunResult<P>> {
   let cursor = options.cursor;
@@ -101,6 +104,7 @@ export async function runWindows<P>(
     if (!window) break;
     let page = cursor.window ? cursor.page : null;
     const counts = { pages: 0, sent: 0, dead: 0 };
+    const guard = createPageGuard(feed.source, options.maxPages ?? DEFAULT_MAX_PAGES);
     // Two pages in flight at most: while page k is produced and checkpointed, page k+1 is fetched,
     // normalised and sent; its checkpoint waits for page k's (see PageCommit.after). A crash costs
     // at most a re-read of the pages not yet checkpointed.
@@ -109,6 +113,8 @@ export async function runWindows<P>(
     for (;;) {
       throwIfAborted(options.signal);
       const fetched: Page<P> = await (prefetched ?? feed.fetchPage(window, page, options.signal));
+      // Before the next request: a cursor that loops must cost no more requests than it takes to see it.
+      guard.check(fetched);
       prefetched = fetched.next === null ? null : feed.fetchPage(window, fetched.next, options.signal);
       prefetched?.catch(() => undefined);
       const items = fetched.items.map((item) => feed.process(item, fetched));

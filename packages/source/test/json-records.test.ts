@@ -39,7 +39,7 @@ describe('readJsonRecords', () => {
     expect(records[1]!.error!.message).toMatch(/line 2/);
   });
 
-  it('JSONL and JSON arrays keep bytes that are not UTF-8 exactly as the file holds them', async () => {
+  it('a JSONL line or JSON array element that is not UTF-8 fails with its exact bytes, never decoded with U+FFFD; its neighbours are read', async () => {
     const bad = Buffer.from([0xed, 0xa0, 0x80, 0xff, 0xc3]);
     const one = Buffer.concat([Buffer.from('{"id":"a","name":"'), bad, Buffer.from('"}')]);
     const two = Buffer.from('{"id":"b","name":"\\u202e\\ud800"}');
@@ -47,10 +47,18 @@ describe('readJsonRecords', () => {
     writeFileSync(file, Buffer.concat([one, Buffer.from('\r\n  \n'), two]));
     const records = (await readAll(file, 10)).flat();
     expect(records.map((r) => r.raw.toString('hex'))).toEqual([one.toString('hex'), two.toString('hex')]);
-    expect(records[0]!.value).toEqual({ id: 'a', name: '\ufffd\ufffd\ufffd\ufffd\ufffd' });
+    expect('value' in records[0]!).toBe(false);
+    expect(records[0]).toMatchObject({ error: { code: 'TETHER_SOURCE_ENCODING', message: 'line 1: not valid UTF-8 at byte 18 (0xed)' } });
     expect(records[1]!.value).toEqual({ id: 'b', name: '\u202e\ud800' });
     const array = readJsonDocument(Buffer.concat([Buffer.from('[ '), one, Buffer.from(' ,\n'), two, Buffer.from(']')]));
     expect(array.map((r) => r.raw.toString('hex'))).toEqual([one.toString('hex'), two.toString('hex')]);
+    expect(array[0]!.error).toMatchObject({ code: 'TETHER_SOURCE_ENCODING', message: 'element 1: not valid UTF-8 at byte 18 (0xed)' });
+    expect(array[1]!.value).toEqual({ id: 'b', name: '\u202e\ud800' });
+    // Not an array: the whole file is the one failed record.
+    const envelope = Buffer.concat([Buffer.from('{"data":['), one, Buffer.from(']}')]);
+    expect(readJsonDocument(envelope)).toEqual([{ raw: envelope, error: expect.objectContaining({ code: 'TETHER_SOURCE_ENCODING' }) }]);
+    // A reader that checks its own fields may ask for replacement instead.
+    expect(readJsonDocument(one, 'replace')[0]!.value).toEqual({ id: 'a', name: '\ufffd\ufffd\ufffd\ufffd\ufffd' });
   });
 
   it('a 5 MB line arrives whole, however the file is chunked', async () => {

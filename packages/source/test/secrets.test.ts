@@ -43,3 +43,18 @@ describe('scrubbingDestination', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'request with [redacted] failed', url: 'https://x/?k=[redacted]' });
   });
 });
+
+describe('credentials by shape', () => {
+  it('removes sk- keys, Bearer tokens and Basic credentials; leaves key hints and prose', async () => {
+    const { scrubTokenShapes, scrubRecord, createScrubber: make } = await import('../src/secrets.ts');
+    const basic = Buffer.from('user:pass-word').toString('base64');
+    expect(scrubTokenShapes(`k=sk-proj-AAAAbbbbCCCCddddEEEEffff1234 h=Bearer abc.def-ghi_jkl~mno+p== b=Basic ${basic}!`)).toBe('k=[redacted] h=[redacted] b=[redacted]!');
+    expect(scrubTokenShapes('hint sk-ant-api03-R2D...igAA, Basic authentication, the bearer of bad news')).toBe('hint sk-ant-api03-R2D...igAA, Basic authentication, the bearer of bad news');
+    const scrubber = make(['sk-admin-configured-123']);
+    const record = { a: 'fine', b: ['x', 'agent sk-admin-configured-123'], c: { d: Buffer.from('raw Bearer zzzzzzzzzzzzzzzzzzzz') }, n: 1 };
+    const out = scrubRecord(record, scrubber);
+    expect(out).toEqual({ a: 'fine', b: ['x', 'agent [redacted]'], c: { d: Buffer.from('raw [redacted]') }, n: 1 });
+    const clean = { a: 'fine', b: [Buffer.from('x')] };
+    expect(scrubRecord(clean, scrubber)).toBe(clean);
+  });
+});

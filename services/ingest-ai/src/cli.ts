@@ -1,33 +1,38 @@
-// The command line: `<openai|anthropic|cursor|all> poll | backfill --since <ISO time> [--until <ISO time>] | import <file> [--platform p] [--feed f]`.
-// Parsing only; index.ts runs what it returns.
+// The command line: `<source|all> poll | backfill --since <ISO time> [--until <ISO time>] | import <file> [--platform p] [--feed f]`,
+// the sources being those registered (src/sources.ts). Parsing only; index.ts runs what it returns.
 import { Argument, Command, CommanderError } from 'commander';
 import { tetherError } from '#errors';
-import { PLATFORMS, type Platform } from './normalise/common.ts';
+import { SOURCES } from './sources.ts';
 
 export type CliCommand =
-  | { mode: 'poll'; platforms: Platform | 'all' }
-  | { mode: 'backfill'; platforms: Platform | 'all'; since: number; until: number | null }
-  | { mode: 'import'; platform: Platform; feed: string | null; file: string };
+  | { mode: 'poll'; platforms: string }
+  | { mode: 'backfill'; platforms: string; since: number; until: number | null }
+  | { mode: 'import'; platform: string; feed: string | null; file: string };
 
 const USAGE_EXAMPLES = `
 Examples:
   ingest all poll
   ingest openai backfill --since 2026-01-01T00:00:00Z
   ingest anthropic import activities.jsonl
+  ingest openai import admin-keys.json --feed admin_api_keys
   ingest all import export.json --platform cursor --feed usage_events`;
 
 /** Throws TETHER_CONFIG_INVALID with the usage problem; `--help` output goes to `out`. */
-export function parseCli(argv: readonly string[], out: (text: string) => void = (t) => process.stderr.write(t)): CliCommand | 'help' {
+export function parseCli(
+  argv: readonly string[],
+  out: (text: string) => void = (t) => process.stderr.write(t),
+  names: readonly string[] = SOURCES.names,
+): CliCommand | 'help' {
   let parsed: { platform: string; mode: string; file: string | undefined; options: Record<string, string | undefined> } | undefined;
   const program = new Command('ingest')
-    .description('Ingest OpenAI, Anthropic and Cursor audit logs and inventories into Tether.')
-    .addArgument(new Argument('<platform>', 'which platform').choices([...PLATFORMS, 'all']))
+    .description(`Ingest audit logs and inventories into Tether from: ${names.join(', ')}.`)
+    .addArgument(new Argument('<platform>', 'which source').choices([...names, 'all']))
     .addArgument(new Argument('<mode>', 'what to do').choices(['poll', 'backfill', 'import']))
     .addArgument(new Argument('[file]', 'for import: a .json or .jsonl export'))
     .option('--since <time>', 'backfill: start, ISO 8601')
     .option('--until <time>', 'backfill: end, ISO 8601 (default: now minus each feed\'s lag)')
-    .option('--platform <name>', `import with "all": the platform the file came from (${PLATFORMS.join(', ')})`)
-    .option('--feed <name>', 'import: the feed the file holds (default: the platform\'s audit feed)')
+    .option('--platform <name>', `import with "all": the source the file came from (${names.join(', ')})`)
+    .option('--feed <name>', 'import: the feed the file holds, an event feed or an importable inventory (default: the source\'s audit feed)')
     .addHelpText('after', USAGE_EXAMPLES)
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: out, outputError: () => undefined })
@@ -41,7 +46,7 @@ export function parseCli(argv: readonly string[], out: (text: string) => void = 
     throw usage(err instanceof Error ? err.message : String(err));
   }
   if (!parsed) throw usage('nothing to do');
-  const platforms = parsed.platform as Platform | 'all';
+  const platforms = parsed.platform;
   const { since, until, platform, feed } = parsed.options;
 
   if (parsed.mode === 'poll') return { mode: 'poll', platforms };
@@ -55,9 +60,9 @@ export function parseCli(argv: readonly string[], out: (text: string) => void = 
   if (!parsed.file) throw usage('import needs a file');
   const chosen = platform ?? (platforms === 'all' ? undefined : platforms);
   if (!chosen) throw usage('import with "all" needs --platform');
-  if (!(PLATFORMS as readonly string[]).includes(chosen)) throw usage(`--platform must be one of ${PLATFORMS.join(', ')}`);
+  if (!names.includes(chosen)) throw usage(`--platform must be one of ${names.join(', ')}`);
   if (platforms !== 'all' && platform && platform !== platforms) throw usage(`--platform ${platform} contradicts ${platforms}`);
-  return { mode: 'import', platform: chosen as Platform, feed: feed ?? null, file: parsed.file };
+  return { mode: 'import', platform: chosen, feed: feed ?? null, file: parsed.file };
 }
 
 function isoTime(value: string, flag: string): number {

@@ -1,7 +1,7 @@
 // Inventory changes to identity versions (and derived events): the shape of
 // PersonVersion / NonHumanIdentityVersion records every platform shares.
-import type { OutRecord, EntityChange, InventoryEntity } from '#source';
-import { versionKey, type AccessEvent, type IdentityAlias, type NonHumanIdentityVersion, type PersonVersion } from '#schemas';
+import { accessEventRecord, type OutRecord, type EntityChange, type InventoryEntity } from '#source';
+import { versionKey, type IdentityAlias, type NonHumanIdentityVersion, type PersonVersion } from '#schemas';
 import { asObject, invalid, wellFormed, type Json, type Platform } from './normalise/common.ts';
 
 /** A PersonVersion without the per-version fields. */
@@ -110,6 +110,8 @@ export function personVersion(change: EntityChange<PersonContent>, platform: Pla
     department: null,
     title: null,
     manager_person_id: null,
+    groups: null,
+    directory_record: null,
   };
   return { role: 'identityUsers', key: versionKey(value.person_id, value.valid_from), value: wellFormed(value) };
 }
@@ -128,9 +130,7 @@ export function nhiVersion(change: EntityChange<NhiContent>, platform: Platform,
   return { role: 'identityNhi', key: versionKey(value.nhi_id, value.valid_from), value: wellFormed(value) };
 }
 
-export function accessEventRecord(event: AccessEvent): OutRecord {
-  return { role: 'accessRaw', key: event.event_id, value: event };
-}
+export { accessEventRecord };
 
 /** An inventory element that must be an object, or the dead-letter result saying it is not. */
 export function entityObject(item: unknown, what: string): { ok: true; value: Json } | { ok: false; stage: 'normalising'; error: unknown } {

@@ -1,20 +1,23 @@
 // ingest-ai entry: parse the command line and config, make the (scrubbing)
-// logger, connect, run the mode, wire signals. Exit 0 done, 1 failed, 2 usage.
+// logger, connect, run the mode, wire signals. `main` returns the exit code
+// (0 done, 1 failed, 2 usage) so an umbrella CLI can call it; the process
+// side effects below run only when this file is the entry module.
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { loadConfig } from '#config';
 import { errorMessage } from '#errors';
 import { createLogger } from '#log';
 import { onShutdown, startOpsServer } from '#service';
-import { createScrubber, scrubbingDestination } from '#source';
+import { createScrubber, scrubbingDestination, stderrProgress, summaryLine } from '#source';
 import { configuredPlatforms, connectApp, SERVICE } from './app.ts';
 import { parseCli, type CliCommand } from './cli.ts';
 import { ingestAiEnvSchema, type IngestAiConfig } from './config.ts';
-import { secretForms } from './platforms/index.ts';
-import { stderrProgress, summaryLine } from './progress.ts';
+import { SOURCES } from './sources.ts';
 
 /** Scrubs the last-resort error line too, once the secrets are known. */
 let scrub = (text: string) => text;
 
-async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[]): Promise<number> {
   let command: CliCommand | 'help';
   let config: IngestAiConfig;
   try {
@@ -25,15 +28,17 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${errorMessage(err)}\n`);
     return 2;
   }
-  const keys = [config.TETHER_OPENAI_ADMIN_KEY, config.TETHER_ANTHROPIC_ADMIN_KEY, config.TETHER_CURSOR_API_KEY];
-  const scrubber = createScrubber(keys.flatMap((k) => (k ? secretForms(k) : [])));
+  const endpoints = SOURCES.endpoints(config);
+  const scrubber = createScrubber([...endpoints.values()].flatMap((e) => e.auth.secrets));
   scrub = scrubber.text;
   const log = createLogger({ service: SERVICE, level: config.TETHER_LOG_LEVEL, destination: scrubbingDestination(scrubber) });
 
   const selector = command.mode === 'import' ? command.platform : command.platforms;
   const platforms = command.mode === 'import' ? [command.platform] : configuredPlatforms(config, selector);
   if (platforms.length === 0 || (selector !== 'all' && command.mode !== 'import' && !platforms.includes(selector))) {
-    process.stderr.write(`no API key configured for ${selector} (TETHER_OPENAI_ADMIN_KEY, TETHER_ANTHROPIC_ADMIN_KEY, TETHER_CURSOR_API_KEY)\n`);
+    const wanted = selector === 'all' ? SOURCES.sources : SOURCES.sources.filter((s) => s.name === selector);
+    const variables = wanted.flatMap((s) => Object.keys(s.env)).join(', ');
+    process.stderr.write(`no credentials configured for ${selector} (its variables: ${variables})\n`);
     return 2;
   }
 
@@ -67,10 +72,23 @@ async function main(argv: readonly string[]): Promise<number> {
   return summary.feeds.some((f) => f.error !== null) ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`ingest-ai failed: ${scrub(errorMessage(err))}\n`);
-    process.exit(1);
-  },
-);
+/** True when node was started with this file (not when it is imported). */
+function isEntryModule(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return pathToFileURL(realpathSync(entry)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryModule()) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`ingest-ai failed: ${scrub(errorMessage(err))}\n`);
+      process.exit(1);
+    },
+  );
+}

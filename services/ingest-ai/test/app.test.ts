@@ -13,7 +13,7 @@ import { captureLogger, offlineCodec, recordingProducer } from '#testkit';
 import { buildApp } from '../src/app.ts';
 import { ingestAiEnvSchema } from '../src/config.ts';
 import type { Platform } from '../src/normalise/common.ts';
-import { secretForms } from '../src/platforms/index.ts';
+import { secretForms } from '#source';
 import { fakePlatform, type FakeOptions } from './fake-platforms.ts';
 import { fixturePath } from './fixtures.ts';
 

@@ -5,7 +5,7 @@
 // any output line.
 import { afterAll, describe, expect, it } from 'vitest';
 import { deriveEventId } from '#schemas';
-import { secretForms } from '../src/platforms/index.ts';
+import { secretForms } from '#source';
 import { killAndRestart, readAll, recordsOn, type KillRestartResult } from './kill-restart.ts';
 
 const KEY = 'crsr_int_4f7e1a9b2c8d3e6f0a5b';

@@ -117,11 +117,12 @@ export function fakePlatform(options: FakeOptions): FakePlatform {
         '/v1/organization/users': 'users-page.json',
         '/v1/organization/projects': 'projects-page.json',
         '/v1/organization/admin_api_keys': 'admin-api-keys-page.json',
+        '/v1/organization/projects/proj_Ab12Cd34/users': 'project-users-page.json',
         '/v1/organization/projects/proj_Ab12Cd34/service_accounts': 'service-accounts-page.json',
         '/v1/organization/projects/proj_Ab12Cd34/api_keys': 'api-keys-page.json',
       };
       if (pages[p]) return json(200, fixture('openai', pages[p]));
-      if (/^\/v1\/organization\/projects\/[^/]+\/(service_accounts|api_keys)$/.test(p)) return json(200, { object: 'list', data: [], first_id: null, last_id: null, has_more: false });
+      if (/^\/v1\/organization\/projects\/[^/]+\/(users|service_accounts|api_keys)$/.test(p)) return json(200, { object: 'list', data: [], first_id: null, last_id: null, has_more: false });
     }
     if (options.platform === 'anthropic') {
       if (p === '/v1/compliance/activities') {

@@ -15,7 +15,7 @@ import { captureLogger, offlineCodec, recordingProducer, type RecordingProducer 
 import { buildApp } from '../src/app.ts';
 import { ingestAiEnvSchema } from '../src/config.ts';
 import type { Platform } from '../src/normalise/common.ts';
-import { secretForms } from '../src/platforms/index.ts';
+import { secretForms } from '#source';
 import { EVENT_FEEDS, polluted, poisoned, type Json } from './hostile.ts';
 
 const KEY = 'sk-admin-hostile-5e1f7a90c3';
@@ -142,7 +142,7 @@ describe('an exported file full of hostile records, imported end to end', () => 
 
     const bytesOf = (label: string) => lines.find(([l]) => l === label)![1];
     const eventFor = (label: string) => events.find((e) => e.raw.equals(bytesOf(label)));
-    for (const label of ['good', 'duplicate', '10,000 levels deep', '100,000-element array', 'not UTF-8', 'lone surrogates and RTL', 'poisoned', 'unknown type', 'conflict first']) {
+    for (const label of ['good', 'duplicate', '10,000 levels deep', '100,000-element array', 'lone surrogates and RTL', 'poisoned', 'unknown type', 'conflict first']) {
       expect(eventFor(label), label).toBeDefined();
     }
     const dups = events.filter((e) => e.raw.equals(bytesOf('duplicate')));
@@ -157,6 +157,9 @@ describe('an exported file full of hostile records, imported end to end', () => 
     expect(letter('5 MB')).toMatchObject({ stage: 'encoding', reason_code: 'TETHER_RECORD_TOO_LARGE', message: expect.stringMatching(/over the 921600-byte record limit.*truncated/) });
     expect(letter('bad time')).toMatchObject({ stage: 'normalising', reason_code: 'TETHER_NORMALISE_INVALID', message: expect.stringContaining('time') });
     expect(letter('not JSON')).toMatchObject({ stage: 'parsing', reason_code: 'TETHER_SOURCE_PARSE' });
+    // Bytes that are not UTF-8 are never decoded with U+FFFD into fields that look real: the line goes to the DLQ as it was.
+    expect(eventFor('not UTF-8')).toBeUndefined();
+    expect(letter('not UTF-8')).toMatchObject({ stage: 'parsing', reason_code: 'TETHER_SOURCE_ENCODING', message: expect.stringMatching(/^line 9: not valid UTF-8 at byte \d+ \(0xed\)/) });
     expect(polluted()).toBe(false);
   });
 });
@@ -200,7 +203,9 @@ describe('hostile API pages, polled end to end', () => {
     ]);
     expect(nhis.map((n: NonHumanIdentityVersion) => [n.nhi_id, n.created_at, n.source.source_time])).toEqual([['openai:project:42', null, 'yesterday']]);
     // A project whose id is blank is dead-lettered, and nobody asks the API for its children.
-    expect(asked.filter((p) => p.startsWith('/v1/organization/projects/'))).toEqual(['/v1/organization/projects/42/service_accounts', '/v1/organization/projects/42/api_keys']);
+    expect(asked.filter((p) => p.startsWith('/v1/organization/projects/'))).toEqual([
+      '/v1/organization/projects/42/users', '/v1/organization/projects/42/service_accounts', '/v1/organization/projects/42/api_keys',
+    ]);
     expect(dead.map((d) => [d.source, d.reason_code]).sort()).toEqual([
       ['openai/audit_logs', 'TETHER_DUPLICATE_CONFLICT'],
       ['openai/projects', 'TETHER_NORMALISE_INVALID'],

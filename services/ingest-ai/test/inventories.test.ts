@@ -45,6 +45,8 @@ describe('OpenAI inventories', () => {
       manager_person_id: null,
       aliases: [{ kind: 'email', value: 'Lee.Park@Example.com' }, { kind: 'platform_user_id', value: 'openai:user-M2n8Ws' }],
       platform_role: 'reader',
+      groups: null,
+      directory_record: null,
     } satisfies PersonVersion);
   });
 

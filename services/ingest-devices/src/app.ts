@@ -18,7 +18,8 @@ const NOTES_LOGGED = 20;
 export async function importFleetHosts(path: string, deps: Omit<FileImportDeps, 'service'>, now = Date.now()): Promise<HostsImportSummary> {
   // The whole export is read before anything is sent: duplicates and merges are decided across it.
   const inputs: HostInput[] = [];
-  for await (const batch of readJsonRecords(path, { batchSize: 1_000 })) inputs.push(...batch);
+  // The normaliser refuses replacement characters in every identifier it keeps, and only there.
+  for await (const batch of readJsonRecords(path, { batchSize: 1_000, invalidUtf8: 'replace' })) inputs.push(...batch);
   const { rows, notes } = normaliseFleetHosts(inputs, { observedAt: now });
   const items: ProcessedItem[] = rows.map((row) => ({
     raw: row.raw,

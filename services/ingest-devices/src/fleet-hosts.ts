@@ -11,15 +11,9 @@
 // offline keeps its old seen_time, but its new assignee is dated from the
 // IdP update, so the new owner does not rewrite the old owner's version.
 import { TetherError, tetherError } from '#errors';
-import type { DeviceVersion } from '#schemas';
-import { normaliseIp } from './ip.ts';
+import { normaliseEmail, normaliseSerial, type DeviceVersion } from '#schemas';
+import { hostIp } from './ip.ts';
 import { parseRfc3339, quoteValue as show } from '#source';
-
-/** Serials that vendors and VMs report when there is none: never a device key (the enricher's list, §A5). */
-const PLACEHOLDER_SERIALS = new Set([
-  '', '0', '00000000', '0000000000', '0123456789', 'none', 'n/a', 'na', 'unknown', 'default string', 'not specified',
-  'not applicable', 'system serial number', 'to be filled by o.e.m.', 'chassis serial number',
-]);
 
 /** Go's zero time: Fleet writes it for a time it never recorded. */
 const GO_ZERO_TIME = /^0001-01-01T00:00:00(?:\.0+)?Z$/;
@@ -84,9 +78,11 @@ function unwrap(record: unknown): FleetHost {
 function toVersion(host: FleetHost, ctx: { observedAt: number }, notes: string[]): { version: DeviceVersion; facts: HostFacts } {
   const serialText = identifier(host.hardware_serial, 'hardware_serial', MAX_ID_CHARS);
   const uuid = identifier(host.uuid, 'uuid', MAX_ID_CHARS)?.toUpperCase() ?? null;
-  const serial = serialText !== null && !PLACEHOLDER_SERIALS.has(serialText.toLowerCase()) ? serialText : null;
+  // Placeholder serials (§A5) are no key: #schemas normaliseSerial refuses them. The record keeps the serial as written.
+  const serialKey = normaliseSerial(serialText);
+  const serial = serialKey === null ? null : serialText;
   // Merge on serial, then on hardware UUID; never on hostname alone (§A5).
-  const deviceId = serial ? `serial:${serial.toUpperCase()}` : uuid ? `uuid:${uuid}` : null;
+  const deviceId = serialKey ? `serial:${serialKey}` : uuid ? `uuid:${uuid}` : null;
   if (!deviceId) throw invalid('host has neither a usable hardware_serial nor a uuid');
 
   const seen = checkIn(host, ctx, notes);
@@ -112,7 +108,7 @@ function toVersion(host: FleetHost, ctx: { observedAt: number }, notes: string[]
   };
   const id = host.id;
   const fleetId = typeof id === 'number' && Number.isSafeInteger(id) ? id : typeof id === 'string' && /^\d{1,15}$/.test(id) ? Number(id) : null;
-  return { version, facts: { fleetId, uuid, serial: serial?.toUpperCase() ?? null, lastEnrolledAt } };
+  return { version, facts: { fleetId, uuid, serial: serialKey, lastEnrolledAt } };
 }
 
 /** seen_time, else updated_at (Fleet has no check-in yet): a time the record must have, and a sane one. */
@@ -175,12 +171,11 @@ function assignee(host: FleetHost, notes: string[]): { email: string | null; upd
   return { email: null, updatedAt: null };
 }
 
-/** An address as the enricher looks it up (trimmed, lower-cased, NFC), or null when it is none; a login without '@' is not one. */
+/** An address as #schemas normaliseEmail writes it (trimmed, NFC, lower-cased), or null when it is none; a login without '@' is not one. */
 function address(value: unknown, what: string, notes: string[]): string | null {
-  if (typeof value !== 'string' || value.trim() === '') return null;
-  const email = value.trim().toLowerCase().normalize('NFC');
-  if (!email.includes('@')) return null;
-  if (email.length > 254 || INVISIBLE.test(email) || /\s/.test(email) || email.indexOf('@') !== email.lastIndexOf('@') || email.startsWith('@') || email.endsWith('@')) {
+  if (typeof value !== 'string' || value.trim() === '' || !value.includes('@')) return null;
+  const email = normaliseEmail(value);
+  if (email === null || email.length > 254 || INVISIBLE.test(email) || /\s/.test(email) || email.indexOf('@') !== email.lastIndexOf('@') || email.startsWith('@') || email.endsWith('@')) {
     notes.push(`${what} ${show(value)} is not an address: skipped`);
     return null;
   }
@@ -199,7 +194,7 @@ function addresses(host: FleetHost, notes: string[]): string[] {
         continue;
       }
       for (const part of item.split(/[\s,;]+/).filter(Boolean)) {
-        const ip = normaliseIp(part);
+        const ip = hostIp(part);
         if (ip.ok) out.add(ip.ip);
         else notes.push(`${column} ${ip.reason}: dropped`);
       }

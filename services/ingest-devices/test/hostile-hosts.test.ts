@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { readJsonDocument } from '#source';
 import { normaliseFleetHost } from '../src/fleet-hosts.ts';
 import { normaliseFleetHosts, type HostRow } from '../src/fleet-import.ts';
-import { normaliseIp } from '../src/ip.ts';
+import { hostIp } from '../src/ip.ts';
 import { parseRfc3339 } from '#source';
 
 const NOW = Date.UTC(2026, 10, 25);
@@ -114,14 +114,14 @@ describe('Fleet hosts, a hostile export', () => {
 });
 
 describe('IP addresses and times', () => {
-  it('writes addresses the one way the enricher compares them', () => {
+  it('writes addresses the one way the enricher compares them (#schemas normaliseIp), without those that name no single host', () => {
     const cases: [string, string | null][] = [
       ['10.0.0.1', '10.0.0.1'], [' 10.0.0.1 ', '10.0.0.1'], ['::ffff:10.0.0.1', '10.0.0.1'], ['::FFFF:0A00:0001', '10.0.0.1'],
       ['2001:0DB8:0000:0000:0000:0000:0000:0001', '2001:db8::1'], ['[2001:db8::1]', '2001:db8::1'], ['fe80::1%eth0', 'fe80::1'],
       ['010.0.0.1', null], ['256.0.0.1', null], ['10.0.0', null], ['10.0.0.1:443', null], ['gggg::1', null], ['', null],
       ['0.0.0.0', null], ['::', null], ['::1', null], ['127.0.0.53', null],
     ];
-    for (const [text, ip] of cases) expect([text, normaliseIp(text)]).toEqual([text, ip === null ? { ok: false, reason: expect.any(String) } : { ok: true, ip }]);
+    for (const [text, ip] of cases) expect([text, hostIp(text)]).toEqual([text, ip === null ? { ok: false, reason: expect.any(String) } : { ok: true, ip }]);
   });
 
   it('reads only RFC 3339 date-times', () => {

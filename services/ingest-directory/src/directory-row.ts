@@ -15,7 +15,7 @@
 // An active row's end_date (notice given) schedules nothing: a rescinded
 // resignation would otherwise leave a future leave no later row could undo.
 import { tetherError, type TetherError } from '#errors';
-import type { IdentityAlias, PersonVersion } from '#schemas';
+import { normaliseEmail, normaliseLogin, normaliseUpn, type IdentityAlias, type PersonVersion } from '#schemas';
 import { quoteValue as show } from '#source';
 import { parseIsoTime } from './iso-time.ts';
 
@@ -94,12 +94,14 @@ export function readRow(line: number, raw: Buffer, f: Fields, ctx: RowContext): 
   const aliases: IdentityAlias[] = [{ kind: 'email', value: email }, { kind: 'external_id', value: externalId }];
   if (employeeNumber !== null) aliases.push({ kind: 'employee_number', value: employeeNumber });
   const userName = identifier(f, 'user_name');
-  if (userName !== null) aliases.push({ kind: userName.includes('@') ? 'upn' : 'user_name', value: userName.toLowerCase() });
+  const upn = userName?.includes('@') ? normaliseUpn(userName) : null;
+  const login = userName === null ? null : normaliseLogin(userName);
+  if (login !== null) aliases.push(upn !== null ? { kind: 'upn', value: upn } : { kind: 'user_name', value: login });
   const listed = (f.get('aliases') ?? '').split(';').map((a) => a.trim()).filter(Boolean);
   if (listed.length > MAX_ALIASES) throw tooLarge(`aliases lists ${listed.length} values; at most ${MAX_ALIASES} are read`);
   for (const alias of listed) {
     checkIdentifier(alias, 'an alias');
-    aliases.push(alias.includes('@') ? { kind: 'email', value: address(alias, 'an alias') } : { kind: 'alias', value: alias.toLowerCase() });
+    aliases.push(alias.includes('@') ? { kind: 'email', value: address(alias, 'an alias') } : { kind: 'alias', value: normaliseLogin(alias)! });
   }
 
   const personId = `${source}:${externalId}`;
@@ -118,6 +120,8 @@ export function readRow(line: number, raw: Buffer, f: Fields, ctx: RowContext): 
     manager_person_id: null,
     aliases: dedupeAliases(aliases),
     platform_role: null,
+    groups: null,
+    directory_record: null,
   };
   const managerRefs: ManagerRef[] = [];
   const managerId = identifier(f, 'manager_external_id');
@@ -144,16 +148,20 @@ function checkIdentifier(value: string, what: string): void {
   if (INVISIBLE.test(value)) throw invalid(`${what} ${show(value)} holds a control, invisible or replacement character`);
 }
 
-/** Trimmed, lower-cased (reference §6.3), NFC: the form the enricher looks addresses up in. */
+/**
+ * #schemas normaliseEmail (trimmed, NFC, lower-cased as reference §6.3 asks;
+ * a +tag kept: the enricher matches it to its mailbox), after the checks a
+ * system of record's address must pass.
+ */
 function address(value: string, what: string): string {
   if (value.length > MAX_EMAIL_CHARS) throw tooLarge(`${what} is ${value.length} characters long; an address is at most ${MAX_EMAIL_CHARS}`);
   if (INVISIBLE.test(value)) throw invalid(`${what} ${show(value)} holds a control, invisible or replacement character`);
-  const email = value.toLowerCase().normalize('NFC');
-  const at = email.indexOf('@');
-  const local = email.slice(0, at);
-  const domain = email.slice(at + 1);
+  const email = normaliseEmail(value);
+  const at = email?.indexOf('@') ?? -1;
+  const local = email?.slice(0, at) ?? '';
+  const domain = email?.slice(at + 1) ?? '';
   const ok =
-    at > 0 && !domain.includes('@') && !EMAIL_FORBIDDEN.test(email) && local.length <= 64 &&
+    email !== null && at > 0 && !domain.includes('@') && !EMAIL_FORBIDDEN.test(email) && local.length <= 64 &&
     domain !== '' && domain.split('.').every((label) => label !== '');
   if (!ok) throw invalid(`${what} ${show(value)} is not an address`);
   return email;

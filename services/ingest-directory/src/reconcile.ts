@@ -21,7 +21,7 @@
 //   ambiguity on the events it affects): manager cycles, and one address held
 //   by two active people at once.
 import { tetherError, type TetherError } from '#errors';
-import type { PersonVersion } from '#schemas';
+import { aliasMatchKey, type PersonVersion } from '#schemas';
 import type { Candidate, Lifecycle, ManagerRef } from './directory-row.ts';
 
 export type NoteKind = 'manager_not_in_file' | 'manager_unknown' | 'manager_ambiguous' | 'manager_cycle' | 'email_shared';
@@ -138,13 +138,16 @@ class History {
   }
 }
 
+/** '<kind>:<match key>' (#schemas aliasMatchKey, as the enricher joins them), so a tagged manager_email finds its mailbox. */
+function refKey(kind: 'email' | 'employee_number', value: string | null): string | null {
+  const key = value === null ? null : aliasMatchKey(kind, value);
+  return key === null ? null : `${kind}:${key}`;
+}
+
 function refKeys(v: PersonVersion): string[] {
-  const keys = [`email:${v.email}`];
-  for (const a of v.aliases) {
-    if (a.kind === 'email') keys.push(`email:${a.value}`);
-    if (a.kind === 'employee_number') keys.push(`employee_number:${a.value}`);
-  }
-  return keys;
+  const keys = [refKey('email', v.email)];
+  for (const a of v.aliases) if (a.kind === 'email' || a.kind === 'employee_number') keys.push(refKey(a.kind, a.value));
+  return keys.filter((k) => k !== null);
 }
 
 function resolveManager(c: Candidate, t: number, history: History, notes: DirectoryNote[]): string | null {
@@ -157,9 +160,9 @@ function resolveManager(c: Candidate, t: number, history: History, notes: Direct
       if (!history.has(id)) note(notes, 'manager_not_in_file', c, `manager ${id} (manager_external_id) is not in this file; the reference is kept`);
       return id;
     }
-    const key = `${ref.kind}:${ref.value}`;
-    const holders = history.carriers(key);
-    const chosen = holders.length === 1 ? holders[0] : holderAt(holders, key, t, history);
+    const key = refKey(ref.kind, ref.value);
+    const holders = key === null ? [] : history.carriers(key);
+    const chosen = holders.length === 1 ? holders[0] : key === null ? undefined : holderAt(holders, key, t, history);
     if (chosen === c.personId) return null;
     if (chosen !== undefined) return chosen;
     ambiguous ||= holders.length > 0;

@@ -41,6 +41,8 @@ describe('directory CSV', () => {
         { kind: 'alias', value: 'analima' },
       ],
       platform_role: null,
+      groups: null,
+      directory_record: null,
     });
   });
 

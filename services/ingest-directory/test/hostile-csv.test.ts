@@ -95,6 +95,7 @@ describe('directory CSV, columns', () => {
       source: { platform: 'hr', feed: 'directory_csv', source_time: '2026-01-01', observed_at: OBSERVED },
       active: true, lifecycle_state: 'active', email: 'ana@example.com', display_name: null, department: null, title: null,
       manager_person_id: null, aliases: [{ kind: 'email', value: 'ana@example.com' }, { kind: 'external_id', value: 'E1' }], platform_role: null,
+      groups: null, directory_record: null,
     }]);
   });
 

@@ -5,6 +5,7 @@
 //   GET /v1/trail?email=|person=|nhi=|connector=&from=&to=&format=json|csv|ndjson
 //   GET /v1/connectors?provider=&classification=&state=&sanctioned=
 //   GET /v1/orphans?kind=&platform=&min_uses_after_left=
+//   GET /v1/findings?since=&until=&rule=&severity=&person=&limit=
 //   GET /v1/hunts               GET /v1/hunts/:name?<param>=...
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -12,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { TetherError, type ErrorCode } from '#errors';
 import type { QueryApp } from './app.ts';
 import { describeParams } from './hunts.ts';
-import { huntRawParams, parseConnectorParams, parseOrphanParams, parseTrailParams, type RawParams } from './params.ts';
+import { huntRawParams, parseConnectorParams, parseFindingParams, parseOrphanParams, parseTrailParams, type RawParams } from './params.ts';
 
 export interface ApiOptions {
   token: string;
@@ -112,6 +113,9 @@ export function apiHandler(app: QueryApp, options: ApiOptions): (req: IncomingMe
       if (route === 'orphans') {
         return sendRows(res, await app.orphans(parseOrphanParams(raw), abort.signal), options.maxRows);
       }
+      if (route === 'findings') {
+        return sendRows(res, await app.findings(parseFindingParams(raw, app.now()), abort.signal), options.maxRows);
+      }
       if (route === 'hunts') {
         return send(res, 200, {
           hunts: [...app.hunts.values()].map((h) => ({
@@ -143,7 +147,7 @@ export function apiHandler(app: QueryApp, options: ApiOptions): (req: IncomingMe
 
 /** A bounded name for logs: never the raw path (hunt names come from the caller). */
 function routeOf(path: string): string {
-  const fixed: Record<string, string> = { '/v1/trail': 'trail', '/v1/connectors': 'connectors', '/v1/orphans': 'orphans', '/v1/hunts': 'hunts' };
+  const fixed: Record<string, string> = { '/v1/trail': 'trail', '/v1/connectors': 'connectors', '/v1/orphans': 'orphans', '/v1/findings': 'findings', '/v1/hunts': 'hunts' };
   return fixed[path] ?? (/^\/v1\/hunts\/[^/]+$/.test(path) ? 'hunt' : 'unknown');
 }
 

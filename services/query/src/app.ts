@@ -10,6 +10,7 @@ import type { QueryConfig } from './config.ts';
 import { connectorsQuery, type ConnectorFilter } from './connectors.ts';
 import { queryRunner, type QueryRunner, type ResultRow } from './executor.ts';
 import type { ExportFormat } from './export-format.ts';
+import { findingsQuery, type FindingFilter } from './findings.ts';
 import { bindHunt, HUNTS_DIR, loadHunts, type Hunt } from './hunts.ts';
 import { orphansQuery, type OrphanFilter } from './orphans.ts';
 import { runReport, type ReportRow } from './report.ts';
@@ -37,6 +38,7 @@ export interface QueryApp {
   trail(request: TrailRequest, format: ExportFormat, write: (chunk: string) => void | Promise<void>, options?: { maxRows?: number; signal?: AbortSignal }): Promise<Manifest>;
   connectors(filter: ConnectorFilter, signal?: AbortSignal): Promise<ReportRow[]>;
   orphans(filter: OrphanFilter, signal?: AbortSignal): Promise<ReportRow[]>;
+  findings(filter: FindingFilter, signal?: AbortSignal): Promise<ReportRow[]>;
   hunt(name: string, raw: Readonly<Record<string, string | readonly string[]>>, signal?: AbortSignal): Promise<HuntResult>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -70,6 +72,7 @@ export function buildQueryApp(config: Readonly<QueryConfig>, deps: QueryAppDeps)
     },
     connectors: (filter, signal) => runReport(runner, connectorsQuery(filter), signal),
     orphans: (filter, signal) => runReport(runner, orphansQuery(filter), signal),
+    findings: (filter, signal) => runReport(runner, findingsQuery(filter), signal),
     async hunt(name, raw, signal) {
       const hunt = hunts.get(name);
       if (!hunt) {

@@ -9,14 +9,16 @@ import { writeFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import { tetherError } from '#errors';
+import { FINDING_SEVERITIES } from '#schemas';
 import type { QueryApp } from './app.ts';
 import { parseManifest } from './chain.ts';
 import { CONNECTOR_COLUMNS, CONNECTOR_STATES, SANCTIONED_FILTERS } from './connectors.ts';
 import { EXPORT_FORMATS } from './export-format.ts';
+import { FINDING_COLUMNS } from './findings.ts';
 import { describeParams } from './hunts.ts';
 import { ORPHAN_COLUMNS } from './orphans.ts';
 import { OUTPUT_FORMATS, renderRows, type OutputFormat } from './output.ts';
-import { parseConnectorParams, parseOrphanParams, parseTrailParams, type RawParams } from './params.ts';
+import { parseConnectorParams, parseFindingParams, parseOrphanParams, parseTrailParams, type RawParams } from './params.ts';
 import { writeOut } from './terminal.ts';
 import { verifyExport } from './trail.ts';
 
@@ -121,6 +123,24 @@ export function buildCli(getApp: () => QueryApp, io: CliIo, serve: () => Promise
       report(opts.format as OutputFormat, async () => {
         const raw = { ...pick(opts, ['kind', 'platform']), ...(opts.minUsesAfterLeft ? { min_uses_after_left: opts.minUsesAfterLeft } : {}) };
         return renderRows(opts.format as OutputFormat, await getApp().orphans(parseOrphanParams(raw)), ORPHAN_COLUMNS);
+      }),
+    );
+
+  program
+    .command('findings')
+    .description('findings of the detection rules (services/detect), newest first, each once')
+    .option('--since <time>', 'findings whose last event is at or after this (ISO-8601 or epoch ms; default 7 days before --until)')
+    .option('--until <time>', 'and before this (default now)')
+    .option('--rule <id>', 'only this rule')
+    .addOption(new Option('--severity <severity>', 'this severity and above').choices(FINDING_SEVERITIES).default('info'))
+    .option('--person <id>', 'only findings attributed to this person id')
+    .option('--limit <n>', 'most findings', '1000')
+    .addOption(formatOption())
+    .action((opts: Record<string, string | undefined>) =>
+      report(opts.format as OutputFormat, async () => {
+        const app = getApp();
+        const filter = parseFindingParams(pick(opts, ['since', 'until', 'rule', 'severity', 'person', 'limit']), app.now());
+        return renderRows(opts.format as OutputFormat, await app.findings(filter), FINDING_COLUMNS);
       }),
     );
 

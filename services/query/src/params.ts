@@ -3,9 +3,11 @@
 // times go through the binder's strict DateTime reading.
 import { z } from 'zod';
 import { tetherError } from '#errors';
+import { FINDING_SEVERITIES } from '#schemas';
 import { toEpochMs } from './bind.ts';
 import { CONNECTOR_STATES, SANCTIONED_FILTERS, type ConnectorFilter } from './connectors.ts';
 import { EXPORT_FORMATS, type ExportFormat } from './export-format.ts';
+import type { FindingFilter } from './findings.ts';
 import type { OrphanFilter } from './orphans.ts';
 import { TRAIL_SUBJECTS, type TrailRequest } from './trail.ts';
 
@@ -68,6 +70,26 @@ const orphansSchema = z.strictObject({
 export function parseOrphanParams(raw: RawParams): OrphanFilter {
   const v = parse(orphansSchema, raw);
   return { kind: v.kind, platform: v.platform, minUsesAfterLeft: v.min_uses_after_left };
+}
+
+const findingsSchema = z
+  .strictObject({
+    since: time('since').optional(),
+    until: time('until').optional(),
+    rule: optionalText(200),
+    severity: z.enum(FINDING_SEVERITIES).default('info'),
+    person: optionalText(512),
+    limit: z.string().regex(/^\d{1,9}$/, 'must be a whole number').default('1000').transform(Number),
+  });
+
+/** Findings whose last event is in [since, until): by default the last 7 days. */
+export function parseFindingParams(raw: RawParams, now: Date): FindingFilter {
+  const v = parse(findingsSchema, raw);
+  const toMs = v.until ?? now.getTime();
+  const fromMs = v.since ?? toMs - 7 * 86_400_000;
+  if (fromMs >= toMs) throw badRequest('since: must be before "until"');
+  if (v.limit < 1) throw badRequest('limit: must be at least 1');
+  return { fromMs, toMs, rule: v.rule, minSeverity: v.severity, person: v.person, limit: v.limit };
 }
 
 /** Hunt parameters are typed by the hunt's header; here only their shape is checked. */

@@ -18,6 +18,7 @@ import { testConfig, uniqueName } from '#testkit';
 import { bindQuery } from '../src/bind.ts';
 import { connectorsQuery } from '../src/connectors.ts';
 import { bindHunt, loadHunts } from '../src/hunts.ts';
+import { findingsQuery } from '../src/findings.ts';
 import { orphansQuery } from '../src/orphans.ts';
 import { trailQuery, type TrailRequest } from '../src/trail.ts';
 import { CONNECTORS, DEVICES, EVENTS, NHIS, PERSONS, REDELIVERIES, t } from './fixtures.ts';
@@ -48,6 +49,8 @@ function sampleQueries(): Array<{ name: string; sql: string }> {
     { name: 'connectors filtered', sql: connectorsQuery({ provider: 'google', classification: 'ai_tool', state: 'active', sanctioned: 'no' }).sql },
     { name: 'orphans', sql: orphansQuery({ kind: '', platform: '', minUsesAfterLeft: 0 }).sql },
     { name: 'orphans filtered', sql: orphansQuery({ kind: 'api_key', platform: 'openai', minUsesAfterLeft: 1 }).sql },
+    { name: 'findings', sql: findingsQuery({ ...JANUARY, rule: '', minSeverity: 'info', person: '', limit: 100 }).sql },
+    { name: 'findings filtered', sql: findingsQuery({ ...JANUARY, rule: "tether.x' OR 1=1 --", minSeverity: 'high', person: 'okta:00u_bob', limit: 1 }).sql },
     ...hunts,
   ];
 }

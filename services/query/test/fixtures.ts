@@ -26,7 +26,7 @@ export function person(id: string, at: string, fields: Partial<PersonVersion> & 
   return {
     person_id: id, record_kind: 'directory', valid_from: t(at), source: SRC('okta', 'users', t(at) + 60_000),
     active, lifecycle_state: active ? 'active' : 'inactive', display_name: null, department: 'Engineering', title: null,
-    manager_person_id: null, aliases: [], platform_role: null, ...fields,
+    manager_person_id: null, aliases: [], platform_role: null, groups: null, directory_record: null, ...fields,
   };
 }
 
@@ -89,7 +89,8 @@ export function connector(id: string, at: string, fields: Partial<ConnectorVersi
   return {
     connector_id: id, provider, client_id: client, app_name: client, valid_from: t(at), source: SRC(provider, 'token_audit', t(at)), active,
     status: active ? 'granted' : 'revoked', granted_by_email: null, granted_by_platform_user_id: null, scopes: [],
-    ai_classification: 'unknown', sanctioned: null, ...fields,
+    ai_classification: 'unknown', sanctioned: null,
+    granted_at: null, revoked_at: null, last_used_at: null, ai_tool_id: null, catalogue_version: null, grant_subject: null, ...fields,
   };
 }
 

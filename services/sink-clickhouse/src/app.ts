@@ -22,6 +22,7 @@ export const STREAMS: Record<SinkStreamName, { group: string; roles: readonly Si
     healthTable: TABLES.personsHistory,
   },
   dlq: { group: CONSUMER_GROUPS.sinkDlq, roles: ['dlq'], healthTable: TABLES.deadLetters },
+  findings: { group: CONSUMER_GROUPS.sinkFindings, roles: ['findings'], healthTable: TABLES.findings },
 };
 
 /** Quiet time after which a buffer worth an insert is written without waiting out the max wait. */

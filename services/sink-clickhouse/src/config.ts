@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { commonEnvShape, env, loadConfig } from '#config';
 
-export const SINK_STREAM_NAMES = ['events', 'identity', 'dlq'] as const;
+export const SINK_STREAM_NAMES = ['events', 'identity', 'dlq', 'findings'] as const;
 export type SinkStreamName = (typeof SINK_STREAM_NAMES)[number];
 
 export const sinkEnvSchema = z.object({
@@ -18,7 +18,7 @@ export const sinkEnvSchema = z.object({
    * again), so this, not only TETHER_SINK_BATCH_ROWS, sets the insert size.
    */
   TETHER_SINK_FETCH_BYTES_PER_PARTITION: env.int(8 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
-  /** Which streams this instance sinks: events (access_events), identity (*_history), dlq (dead_letters). */
+  /** Which streams this instance sinks: events (access_events), identity (*_history), dlq (dead_letters), findings (findings). */
   TETHER_SINK_STREAMS: z
     .string()
     .default(SINK_STREAM_NAMES.join(','))

@@ -2,7 +2,7 @@
 // before, inserting after. Text the sink writes passes the secret filter.
 import type { TopicRole } from '#config';
 import {
-  TABLES, accessEventRow, connectorVersionRow, deadLetterRow, deviceVersionRow, nhiVersionRow, personVersionRow,
+  TABLES, accessEventRow, connectorVersionRow, deadLetterRow, deviceVersionRow, findingRow, nhiVersionRow, personVersionRow,
   type DlqPosition, type TableName,
 } from '#clickhouse';
 import type { DeadLetter, RecordForTopic } from '#schemas';
@@ -16,6 +16,7 @@ export const TABLE_FOR_ROLE = {
   identityNhi: TABLES.nhiHistory,
   identityConnectors: TABLES.connectorsHistory,
   dlq: TABLES.deadLetters,
+  findings: TABLES.findings,
 } as const satisfies Partial<Record<TopicRole, TableName>>;
 
 export type SinkRole = keyof typeof TABLE_FOR_ROLE;
@@ -58,6 +59,9 @@ export function buildRow<R extends SinkRole>(role: R, record: RecordForTopic[R],
       };
       return { table: TABLE_FOR_ROLE[role], row: deadLetterRow(cleaned, at), redactions: message.redactions + original.redactions };
     }
+    case 'findings':
+      // Summaries quote event values (names, emails a hostile source controls): filtered like identity rows.
+      return redactedIdentityRow(TABLE_FOR_ROLE[role], findingRow(record as RecordForTopic['findings']));
     default:
       throw new Error(`the sink does not read role ${String(role)}`);
   }

@@ -5,7 +5,7 @@ describe('sink config', () => {
   it('has defaults for every knob', () => {
     const config = loadSinkConfig({});
     expect(config).toMatchObject({
-      TETHER_SINK_BATCH_ROWS: 20_000, TETHER_SINK_BATCH_MAX_WAIT_MS: 1_000, TETHER_SINK_STREAMS: ['events', 'identity', 'dlq'],
+      TETHER_SINK_BATCH_ROWS: 20_000, TETHER_SINK_BATCH_MAX_WAIT_MS: 1_000, TETHER_SINK_STREAMS: ['events', 'identity', 'dlq', 'findings'],
       TETHER_SINK_RETRY_MAX_MS: 15_000, TETHER_SINK_INSERT_TIMEOUT_MS: 30_000, TETHER_SINK_PORT: 9420,
     });
   });

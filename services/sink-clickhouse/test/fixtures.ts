@@ -218,6 +218,8 @@ export function personVersion(): PersonVersion {
     title: null, manager_person_id: '00u1boss',
     aliases: [{ kind: 'email', value: 'dana.nunez@example.com' }, { kind: 'platform_user_id', value: 'openai:user-K9p3Lm' }],
     platform_role: null,
+    groups: null,
+    directory_record: null,
   };
 }
 
@@ -246,6 +248,7 @@ export function connectorVersion(active = true, validFrom = T0 + 7_200_412): Con
     source: { platform: 'google', feed: 'token', source_time: '2026-01-02T02:00:00.412Z', observed_at: validFrom + 90_000 },
     active, status: active ? 'granted' : 'revoked', granted_by_email: 'lee@example.com', granted_by_platform_user_id: 'google:114511148195445455645',
     scopes: ['https://www.googleapis.com/auth/drive.readonly', 'openid', 'email'], ai_classification: 'ai_tool', sanctioned: false,
+    granted_at: null, revoked_at: null, last_used_at: null, ai_tool_id: null, catalogue_version: null, grant_subject: null,
   };
 }
 

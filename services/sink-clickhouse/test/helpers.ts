@@ -31,7 +31,7 @@ export interface SinkTestEnv {
    * included; a row count of the main table alone can be seen before the
    * materialized view's copy of the same insert.
    */
-  settled(stream: 'sinkEvents' | 'sinkIdentity' | 'sinkDlq', role: TopicRole): Promise<void>;
+  settled(stream: 'sinkEvents' | 'sinkIdentity' | 'sinkDlq' | 'sinkFindings', role: TopicRole): Promise<void>;
   close(): Promise<void>;
 }
 

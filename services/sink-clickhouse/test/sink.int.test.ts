@@ -179,10 +179,12 @@ describe('sink-clickhouse on the real servers', () => {
     expect(body.checks).toEqual({
       'clickhouse:access_events': { ok: true },
       'clickhouse:dead_letters': { ok: true },
+      'clickhouse:findings': { ok: true },
       'clickhouse:persons_history': { ok: true },
       'kafka:events': { ok: true },
       'kafka:identity': { ok: true },
       'kafka:dlq': { ok: true },
+      'kafka:findings': { ok: true },
     });
     const metrics = await (await fetch(`http://127.0.0.1:${app.port()}/metrics`)).text();
     expect(metrics).toMatch(/tether_events_sent_total\{component="events",service="sink-clickhouse"\} \d+/);

@@ -2,9 +2,8 @@
 // it, as of the event's time. With the acting person known, the grant is the
 // one that person made; without, the client id alone decides only when one
 // person stands behind every grant of it.
-import type { ChainLink, ConnectorVersion } from '#schemas';
+import { emailMatchKey, type ChainLink, type ConnectorVersion } from '#schemas';
 import type { IdentityView } from '../store/identity-store.ts';
-import { nonBlank, normaliseEmail } from '../store/normalise.ts';
 import { REASON, reason } from './policy.ts';
 import { isActive, ownerInactive, resolvePersonRef, runStart, type Lookup, type PersonMatch } from './person.ts';
 
@@ -82,10 +81,9 @@ function grantorOf(view: IdentityView, grant: ConnectorVersion, t: number): Look
 function grantedBy(grant: ConnectorVersion, grantor: PersonMatch | undefined, use: ConnectorUse): boolean {
   if (use.actor && grantor && grantor.version.person_id === use.actor.version.person_id) return true;
   if (use.actorPlatformUserId && grant.granted_by_platform_user_id === use.actorPlatformUserId) return true;
-  const grantedBy = nonBlank(grant.granted_by_email);
-  if (grantedBy === null) return false;
-  const granted = normaliseEmail(grantedBy);
-  return [use.actorEmail, use.actor?.version.email ?? null].some((e) => nonBlank(e) !== null && normaliseEmail(e!) === granted);
+  const granted = grant.granted_by_email === null ? null : emailMatchKey(grant.granted_by_email);
+  if (granted === null) return false;
+  return [use.actorEmail, use.actor?.version.email ?? null].some((e) => e !== null && emailMatchKey(e) === granted);
 }
 
 /** Live before revoked, then the most recent grant. */

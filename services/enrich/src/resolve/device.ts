@@ -3,9 +3,9 @@
 // event's source IP then (a fresh observation before a stale one), preferring
 // the one assigned to the resolved person. A device reassigned later still
 // reports the assignee of the event's time.
-import type { DeviceVersion, PersonVersion, SourceEndpoint } from '#schemas';
+import { emailMatchKey, hostnameKeys, normaliseIp, normaliseSerial, type DeviceVersion, type PersonVersion, type SourceEndpoint } from '#schemas';
 import type { IdentityView } from '../store/identity-store.ts';
-import { hostnameKeys, nonBlank, normaliseEmail, normaliseIp, normaliseSerial } from '../store/normalise.ts';
+import { nonBlank } from '../store/normalise.ts';
 import { CONFIDENCE, DEVICE_METHOD, IP_OBSERVATION_MAX_AGE_MS, REASON, reason } from './policy.ts';
 import { addressPersonId } from './person.ts';
 
@@ -46,10 +46,11 @@ export function resolveDevice(view: IdentityView, src: SourceEndpoint, t: number
     if (held.device) return done(held.device, DEVICE_METHOD.hostname, CONFIDENCE.device.hostname * held.factor, held.assigned);
     reasons.push(reason(held.candidates > 1 ? REASON.deviceHostnameAmbiguous : REASON.deviceHostnameUnknown, src.hostname!.trim()));
   }
-  const ip = src.ip === null ? '' : normaliseIp(src.ip);
-  if (ip !== '') {
+  const ip = src.ip === null ? null : normaliseIp(src.ip);
+  if (src.ip !== null && ip === null && nonBlank(src.ip) !== null) reasons.push(reason(REASON.deviceIpUnknown, src.ip.trim()));
+  if (ip !== null) {
     const fresh = (d: DeviceVersion) => t - d.valid_from <= IP_OBSERVATION_MAX_AGE_MS;
-    const held = choose(view, view.deviceIdsByIp(ip), t, person, (d) => d.ip_addresses.some((a) => normaliseIp(a) === ip), fresh);
+    const held = choose(view, view.deviceIdsByIp(ip), t, person, (d) => d.ip_addresses.some((a) => a === ip || normaliseIp(a) === ip), fresh);
     if (held.device) {
       let confidence = (held.assigned ? CONFIDENCE.device.ipAssignedToPerson : CONFIDENCE.device.ipSoleHolder) * held.factor;
       if (!fresh(held.device)) {
@@ -61,7 +62,7 @@ export function resolveDevice(view: IdentityView, src: SourceEndpoint, t: number
     }
     reasons.push(held.candidates > 1 ? reason(REASON.deviceIpAmbiguous, `${ip} held by ${held.candidates} devices`) : reason(REASON.deviceIpUnknown, ip));
   }
-  if (deviceId === null && serial === null && hostnames.length === 0 && ip === '') reasons.push(REASON.deviceNoHint);
+  if (deviceId === null && serial === null && hostnames.length === 0 && nonBlank(src.ip) === null) reasons.push(REASON.deviceNoHint);
   return { device: undefined, method: DEVICE_METHOD.unresolved, confidence: 0, reasons };
 }
 
@@ -86,13 +87,19 @@ function assignedTo(view: IdentityView, device: DeviceVersion, person: PersonVer
     // the address now and no other directory person ever did: theirs. Never carried
     // by them: not theirs. Otherwise (reused, renamed) ask who it named for this assignment.
     const emailIds = view.personIdsByAlias('email', email);
-    const primary = person.email !== null && normaliseEmail(person.email) === normaliseEmail(email);
+    const primary = person.email !== null && sameMailbox(person.email, email);
     if (primary && emailIds.every((id) => id === person.person_id || !isDirectory(view, id))) return true;
     if (!emailIds.includes(person.person_id) && !view.personIdsByAlias('upn', email).includes(person.person_id)) return false;
     return assigneeOf(view, device, t) === person.person_id;
   }
   // A platform account (no directory person): its own address is all there is to compare.
-  return person.email !== null && normaliseEmail(device.assigned_email!) === normaliseEmail(person.email);
+  return person.email !== null && sameMailbox(device.assigned_email!, person.email);
+}
+
+/** Two addresses with the same match key (plus tags aside); text that is no address matches nothing. */
+function sameMailbox(a: string, b: string): boolean {
+  const key = emailMatchKey(a);
+  return key !== null && key === emailMatchKey(b);
 }
 
 function isDirectory(view: IdentityView, personId: string): boolean {

@@ -6,9 +6,9 @@
 // nobody held an address then, whoever held it last before is named, with
 // less confidence and a reason (a rename the platform has not caught up with).
 // The person's fields are always those of the version valid at the event's time.
-import type { PersonVersion } from '#schemas';
+import { aliasMatchKey, emailMatchKey, type PersonVersion } from '#schemas';
 import type { IdentityView } from '../store/identity-store.ts';
-import { nonBlank, normaliseAlias } from '../store/normalise.ts';
+import { nonBlank } from '../store/normalise.ts';
 import { CONFIDENCE, REASON, quote, reason } from './policy.ts';
 
 export type PersonVia = 'directory_alias' | 'account_email' | 'email' | 'platform_account';
@@ -88,7 +88,9 @@ export function resolvePersonRef(view: IdentityView, ref: PersonRef, t: number, 
     const former = formerHolder(view, email, from);
     if (former) return formerMatch(view, former, t, 'email', reasons, unknownRefs);
     if (!knownAddress(view, email)) {
-      unknownRefs.push(`email:${normaliseAlias('email', email)}`);
+      // Text that is no address can never be named: nothing to wait for.
+      const key = emailMatchKey(email);
+      if (key !== null) unknownRefs.push(`email:${key}`);
       reasons.push(reason(REASON.emailUnknown, email.trim()));
     } else {
       reasons.push(reason(REASON.emailNotHeldAtEventTime, email.trim()));
@@ -126,9 +128,12 @@ export function addressPersonId(view: IdentityView, address: string | null, from
   return addressHolder(view, address!, from, t)?.id ?? formerHolder(view, address!, from)?.id ?? null;
 }
 
-/** Whether the version carries the address as its email, an email alias or its UPN. */
+/** Whether the version carries the address (by its match key) as its email, an email alias or its UPN. */
 export function carriesAddress(v: PersonVersion, address: string): boolean {
-  return ADDRESS_KINDS.some((kind) => holdsAlias(v, kind, normaliseAlias(kind, address)));
+  return ADDRESS_KINDS.some((kind) => {
+    const key = aliasMatchKey(kind, address);
+    return key !== null && holdsAlias(v, kind, key);
+  });
 }
 
 function found(
@@ -162,7 +167,7 @@ interface Holder {
 
 interface Tie {
   ids: readonly string[];
-  /** The alias as matched (normalised). */
+  /** The alias as matched (its match key). */
   value: string;
   /** Whether the tied holders were active when the match was made. */
   active: boolean;
@@ -222,8 +227,8 @@ interface Claim {
  * Equal claims are ordered by id, so the answer never depends on arrival order.
  */
 function holderBetween(view: IdentityView, kind: string, value: string, from: number, to: number): Holder | undefined {
-  const wanted = normaliseAlias(kind, value);
-  if (wanted === '') return undefined;
+  const wanted = aliasMatchKey(kind, value);
+  if (wanted === null) return undefined;
   let best: Claim | undefined;
   let all: Claim[] | undefined;
   for (const id of view.personIdsByAlias(kind, wanted)) {
@@ -323,8 +328,8 @@ interface Former {
 function formerHolder(view: IdentityView, address: string, before: number): Former | undefined {
   let best: Former | undefined;
   for (const kind of ADDRESS_KINDS) {
-    const wanted = normaliseAlias(kind, address);
-    if (wanted === '') return undefined;
+    const wanted = aliasMatchKey(kind, address);
+    if (wanted === null) return undefined;
     for (const id of view.personIdsByAlias(kind, wanted)) {
       const until = heldUntil(view.personHistory(id), kind, wanted, before);
       if (until === undefined) continue;
@@ -347,13 +352,15 @@ function heldUntil(history: readonly PersonVersion[], kind: string, wanted: stri
   return until;
 }
 
-function holdsAlias(v: PersonVersion, kind: string, normalised: string): boolean {
-  if (kind === 'email' && v.email !== null && normaliseAlias('email', v.email) === normalised) return true;
-  return v.aliases.some((a) => a.kind === kind && normaliseAlias(kind, a.value) === normalised);
+/** Whether the version carries an alias of the kind whose match key is `key` (a key is its own key: most values are written normalised). */
+function holdsAlias(v: PersonVersion, kind: string, key: string): boolean {
+  if (kind === 'email' && v.email !== null && (v.email === key || aliasMatchKey('email', v.email) === key)) return true;
+  return v.aliases.some((a) => a.kind === kind && (a.value === key || aliasMatchKey(kind, a.value) === key));
 }
 
+/** One mailbox: the same match key (plus tags aside), or both without an address. */
 function sameEmail(a: string | null, b: string | null): boolean {
-  return (a === null ? null : normaliseAlias('email', a)) === (b === null ? null : normaliseAlias('email', b));
+  return (a === null ? null : emailMatchKey(a)) === (b === null ? null : emailMatchKey(b));
 }
 
 function distinct<T>(items: readonly (T | undefined)[]): T[] {

@@ -3,10 +3,12 @@
 // grants, each with its version history and the alias indexes lookups need.
 // Records come from the compacted identity topics keyed '<id>@<valid_from>'.
 import { tetherError } from '#errors';
-import type { ConnectorVersion, DeviceVersion, NonHumanIdentityVersion, PersonVersion } from '#schemas';
+import {
+  aliasMatchKey, hostnameKeys, normaliseExternalId, normaliseIp, normaliseSerial,
+  type ConnectorVersion, type DeviceVersion, type NonHumanIdentityVersion, type PersonVersion,
+} from '#schemas';
 import { AliasIndex, IdIndex } from './id-index.ts';
 import { Interner, compactConnector, compactDevice, compactNhi, compactPerson } from './compact.ts';
-import { hostnameKeys, nonBlank, normaliseAlias, normaliseIp, normaliseSerial } from './normalise.ts';
 import { VersionedTable, type PutOutcome } from './versioned-table.ts';
 
 export type IdentityRole = 'identityUsers' | 'identityDevices' | 'identityNhi' | 'identityConnectors';
@@ -28,7 +30,7 @@ export type ApplyOutcome = PutOutcome | 'removed' | 'absent';
 export interface IdentityView {
   person(id: string, t: number): PersonVersion | undefined;
   personHistory(id: string): readonly PersonVersion[];
-  /** Directory people and platform accounts that ever carried the alias (kind email also covers the email field); none for a blank value. */
+  /** Directory people and platform accounts that ever carried the alias by its match key (#schemas aliasMatchKey; kind email also covers the email field); none for a value that names nothing. */
   personIdsByAlias(kind: string, value: string): readonly string[];
   nhi(id: string, t: number): NonHumanIdentityVersion | undefined;
   nhiHistory(id: string): readonly NonHumanIdentityVersion[];
@@ -66,18 +68,21 @@ export const VALID_FROM_MAX = Date.UTC(2200, 0, 1);
 export function personAliasKeys(v: PersonVersion): string[] {
   const keys: string[] = [];
   const add = (kind: string, value: string | null) => {
-    const normalised = value === null ? '' : normaliseAlias(kind, value);
-    if (normalised !== '') keys.push(AliasIndex.key(kind, normalised));
+    const key = value === null ? null : aliasMatchKey(kind, value);
+    if (key !== null) keys.push(AliasIndex.key(kind, key));
   };
   add('email', v.email);
   for (const alias of v.aliases) add(alias.kind, alias.value);
   return keys;
 }
 
-/** '<platform>\0<id>' for the NHI and connector indexes; none for a blank id. */
-function platformKey(platform: string, id: string): string[] {
-  return nonBlank(id) === null ? [] : [`${platform.toLowerCase()}${SEP}${id}`];
+/** '<platform>\0<id>' for the NHI and connector indexes; null for a blank id. */
+function platformKey(platform: string, id: string): string | null {
+  const key = normaliseExternalId(id);
+  return key === null ? null : `${platform.toLowerCase()}${SEP}${key}`;
 }
+
+const asKeys = (key: string | null): string[] => (key === null ? [] : [key]);
 
 export class IdentityStore implements IdentityView {
   readonly #personAliases = new AliasIndex();
@@ -92,16 +97,16 @@ export class IdentityStore implements IdentityView {
     indexers: [{ index: this.#personAliases, keys: personAliasKeys }],
   });
   readonly #nhi = new VersionedTable<NonHumanIdentityVersion>({
-    indexers: [{ index: this.#nhiByPlatformId, keys: (v) => platformKey(v.platform, v.platform_id) }],
+    indexers: [{ index: this.#nhiByPlatformId, keys: (v) => asKeys(platformKey(v.platform, v.platform_id)) }],
   });
   readonly #connectors = new VersionedTable<ConnectorVersion>({
-    indexers: [{ index: this.#connectorsByClient, keys: (v) => platformKey(v.provider, v.client_id) }],
+    indexers: [{ index: this.#connectorsByClient, keys: (v) => asKeys(platformKey(v.provider, v.client_id)) }],
   });
   readonly #devices = new VersionedTable<DeviceVersion>({
     indexers: [
-      { index: this.#devicesBySerial, keys: (v) => { const s = normaliseSerial(v.serial); return s === null ? [] : [s]; } },
+      { index: this.#devicesBySerial, keys: (v) => asKeys(normaliseSerial(v.serial)) },
       { index: this.#devicesByHostname, keys: (v) => hostnameKeys(v.hostname) },
-      { index: this.#devicesByIp, keys: (v) => v.ip_addresses.map(normaliseIp).filter((ip) => ip !== '') },
+      { index: this.#devicesByIp, keys: (v) => v.ip_addresses.flatMap((ip) => asKeys(normaliseIp(ip))) },
     ],
   });
 
@@ -170,26 +175,26 @@ export class IdentityStore implements IdentityView {
   person(id: string, t: number) { return this.#people.asOf(id, t); }
   personHistory(id: string) { return this.#people.history(id); }
   personIdsByAlias(kind: string, value: string) {
-    const normalised = normaliseAlias(kind, value);
-    return normalised === '' ? NONE : this.#personAliases.get(kind, normalised);
+    const key = aliasMatchKey(kind, value);
+    return key === null ? NONE : this.#personAliases.get(kind, key);
   }
   nhi(id: string, t: number) { return this.#nhi.asOf(id, t); }
   nhiHistory(id: string) { return this.#nhi.history(id); }
-  nhiIdsByPlatformId(platform: string, platformId: string) { return nonBlank(platformId) === null ? NONE : this.#nhiByPlatformId.get(`${platform.toLowerCase()}${SEP}${platformId}`); }
+  nhiIdsByPlatformId(platform: string, platformId: string) { const key = platformKey(platform, platformId); return key === null ? NONE : this.#nhiByPlatformId.get(key); }
   connector(id: string, t: number) { return this.#connectors.asOf(id, t); }
   connectorHistory(id: string) { return this.#connectors.history(id); }
-  connectorIdsByClient(provider: string, clientId: string) { return nonBlank(clientId) === null ? NONE : this.#connectorsByClient.get(`${provider.toLowerCase()}${SEP}${clientId}`); }
+  connectorIdsByClient(provider: string, clientId: string) { const key = platformKey(provider, clientId); return key === null ? NONE : this.#connectorsByClient.get(key); }
   device(id: string, t: number) { return this.#devices.asOf(id, t); }
-  deviceIdsBySerial(serial: string) { const s = normaliseSerial(serial); return s === null ? [] : this.#devicesBySerial.get(s); }
+  deviceIdsBySerial(serial: string) { const s = normaliseSerial(serial); return s === null ? NONE : this.#devicesBySerial.get(s); }
   /** Devices that carried the hostname, else (for a fully qualified hint) its short form. */
   deviceIdsByHostname(hostname: string) {
     for (const key of hostnameKeys(hostname)) {
       const ids = this.#devicesByHostname.get(key);
       if (ids.length > 0) return ids;
     }
-    return [];
+    return NONE;
   }
-  deviceIdsByIp(ip: string) { const key = normaliseIp(ip); return key === '' ? NONE : this.#devicesByIp.get(key); }
+  deviceIdsByIp(ip: string) { const key = normaliseIp(ip); return key === null ? NONE : this.#devicesByIp.get(key); }
 }
 
 function entityId(role: IdentityRole, value: IdentityRecords[IdentityRole]): string {

@@ -114,16 +114,22 @@ describe('reused email: alex@ held by A until A leaves at T1, given to B from T2
     expect(late.attribution).toMatchObject({ method: 'direct_email', confidence: 0.9, reasons: ['device_no_hint'] });
   });
 
-  it('matches case-insensitively and ignores surrounding whitespace, but never folds plus-addressing', () => {
+  it('matches case-insensitively, ignores surrounding whitespace, and reads a plus address as its mailbox', () => {
     const s = store();
     const time = at('2025-07-01T00:00:00Z');
     expect(enrich(login('ru-4', time, '  ALEX@example.COM\t'), s, NOW).person?.person_id).toBe('00uAlexB');
-    const plus = resolveEvent(login('ru-5', time, 'alex+ai@example.com'), s);
-    expect(plus.person).toBeUndefined();
-    expect(plus.method).toBe('unresolved');
-    expect(plus.reasons).toEqual(['email_unknown: alex+ai@example.com', 'device_no_hint']);
-    // An address no record names may still arrive: the event may wait for it.
-    expect(plus.unknownRefs).toEqual(['email:alex+ai@example.com']);
+    // "alex+ai@" is delivered to alex@'s mailbox: whoever held alex@ at the event's time, reuse rules and all.
+    const plus = enrich(login('ru-5', time, 'Alex+AI@example.com'), s, NOW);
+    expect(plus.person?.person_id).toBe('00uAlexB');
+    expect(plus.attribution).toMatchObject({ method: 'direct_email', confidence: 0.9, reasons: ['device_no_hint'] });
+    expect(plus.event.actor.email).toBe('Alex+AI@example.com');
+    expect(enrich(login('ru-5b', at('2025-03-01T00:00:00Z'), 'alex+cursor@example.com'), s, NOW).person?.person_id).toBe('00uAlexA');
+    // Another local part is another mailbox, tag or not.
+    const other = resolveEvent(login('ru-5c', time, 'alexa+ai@example.com'), s);
+    expect(other.person).toBeUndefined();
+    expect(other.reasons).toEqual(['email_unknown: alexa+ai@example.com', 'device_no_hint']);
+    // An address no record names may still arrive: the event may wait for it (under its match key).
+    expect(other.unknownRefs).toEqual(['email:alexa@example.com']);
   });
 
   it('when the leaver record drops the address, still names A in the gap, with less confidence and why', () => {

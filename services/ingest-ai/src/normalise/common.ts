@@ -1,28 +1,20 @@
-// The normaliser contract shared by the three platforms: a pure function
-// from one source record to an AccessEvent or a typed error, never a throw.
+// Helpers for the platforms' normalisers: the contract itself (a pure
+// function from one source record to an AccessEvent or a typed error, never a
+// throw) is the source framework's (`#source` define-source.ts).
 import { TetherError, tetherError } from '#errors';
 import { deriveEventId, type AccessEvent, type Actor, type ConnectorRef, type OcsfClass, type PlatformScope, type SourceEndpoint, type Target } from '#schemas';
+import type { NormaliseContext, Normaliser } from '#source';
+import type { SOURCES } from '../sources.ts';
 import { timeFlags } from './time.ts';
 import { unmappedBudget, unmappedJson } from './unmapped.ts';
 
-export const PLATFORMS = ['openai', 'anthropic', 'cursor'] as const;
-export type Platform = (typeof PLATFORMS)[number];
+export type { NormaliseContext, NormaliseResult, Normaliser } from '#source';
+
+/** The name of a registered source: derived from the table in src/sources.ts, so it grows with it. */
+export type Platform = (typeof SOURCES)['names'][number];
 
 /** Stamped on every event so a re-normalised record can be told apart. */
 export const INGEST_VERSION = 'ingest-ai/1';
-
-export interface NormaliseContext {
-  platform: Platform;
-  feed: string;
-  ingestedAt: number;
-  /** The record's original bytes, secrets already scrubbed; becomes `raw`. */
-  rawBytes: Buffer;
-  /** The organisation a page belongs to when its records do not say (Cursor's team id). */
-  organizationId?: string | null;
-}
-
-export type NormaliseResult = { ok: true; event: AccessEvent } | { ok: false; error: TetherError };
-export type Normaliser = (record: unknown, ctx: NormaliseContext) => NormaliseResult;
 
 export type Json = Record<string, unknown>;
 
@@ -127,7 +119,7 @@ export interface EventParts {
 export function buildEvent(parts: EventParts, ctx: NormaliseContext): AccessEvent {
   return {
     event_id: deriveEventId(ctx.platform, ctx.feed, parts.sourceEventId),
-    source: { platform: ctx.platform, feed: ctx.feed, source_event_id: parts.sourceEventId, ingested_at: ctx.ingestedAt, ingest_version: INGEST_VERSION },
+    source: { platform: ctx.platform, feed: ctx.feed, source_event_id: parts.sourceEventId, ingested_at: ctx.ingestedAt, ingest_version: ctx.ingestVersion ?? INGEST_VERSION },
     time: parts.time,
     time_raw: parts.timeRaw,
     action: parts.action,

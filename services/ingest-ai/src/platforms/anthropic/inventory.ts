@@ -3,7 +3,7 @@
 // history, so a key that appears, is disabled, archived, expires or vanishes
 // between two polls becomes an event here, whether or not the Compliance
 // activity feed is available to this organisation.
-import type { EntityChange, EntityResult, OutRecord } from '#source';
+import type { Directory, EntityChange, EntityResult, OutRecord } from '#source';
 import type { AccessEvent, Actor, Target } from '#schemas';
 import {
   asObject, buildEvent, emptyActor, emptyScope, emptySrc, idOf, own, str, target, type Json,
@@ -13,7 +13,6 @@ import { ACCESS_ACTIVITY, API_ACTIVITY, OCSF_CLASS, apiActivityForVerb, ocsfClas
 import {
   accessEventRecord, badEntity, blankNhi, entityObject, nhiId, nhiVersion, nonHuman, personId, platformAccount, type NhiContent, type PersonContent,
 } from '../../identity.ts';
-import type { Directory } from '../types.ts';
 
 const P = 'anthropic' as const;
 const rfc3339 = (value: unknown) => optionalTime('rfc3339', value);

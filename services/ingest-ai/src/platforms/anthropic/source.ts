@@ -2,10 +2,10 @@
 // created_at windows (dotted `created_at.gte` / `.lt` keys, RFC 3339), paged
 // with `after_id` = last_id while has_more; Admin API inventories paged the
 // same way. Auth: `x-api-key` plus `anthropic-version`.
-import { afterIdPage, paginate, serialiseElement, type HttpClient, type Query } from '#source';
+import { env } from '#config';
+import { afterIdPage, defineSource, headerAuth, inventory, paginate, serialiseElement, type HttpClient, type Query, type SourceDeps, type SourceFeeds } from '#source';
 import { personVersion } from '../../identity.ts';
 import { asObject, idOf } from '../../normalise/common.ts';
-import { inventory, type PlatformDeps, type PlatformSource } from '../types.ts';
 import { normaliseAnthropicActivity } from './activities.ts';
 import {
   anthropicApiKey, anthropicInvite, anthropicUser, anthropicWorkspaceItem, apiKeyRecords, inviteEvents, workspaceRecords,
@@ -21,13 +21,33 @@ export function anthropicAuthHeaders(key: string): Record<string, string> {
   return { 'x-api-key': key, 'anthropic-version': ANTHROPIC_VERSION };
 }
 
-export function anthropicSource(deps: PlatformDeps): PlatformSource {
+export const anthropicSource = defineSource({
+  name: P,
+  description: 'Anthropic Compliance API activities and Admin API users, invites, workspaces, API keys',
+  env: {
+    /** Admin API key; the activity feed also needs `read:compliance_activities`. */
+    TETHER_ANTHROPIC_ADMIN_KEY: env.optionalString(),
+    TETHER_ANTHROPIC_BASE_URL: env.url('https://api.anthropic.com'),
+    /** The Compliance API's published limit. */
+    TETHER_ANTHROPIC_REQUESTS_PER_MINUTE: env.int(600, 0),
+  },
+  endpoint: (config) =>
+    config.TETHER_ANTHROPIC_ADMIN_KEY === undefined
+      ? null
+      : {
+          baseUrl: config.TETHER_ANTHROPIC_BASE_URL,
+          auth: headerAuth(anthropicAuthHeaders(config.TETHER_ANTHROPIC_ADMIN_KEY), [config.TETHER_ANTHROPIC_ADMIN_KEY]),
+          requestsPerMinute: config.TETHER_ANTHROPIC_REQUESTS_PER_MINUTE,
+        },
+  feeds: anthropicFeeds,
+});
+
+function anthropicFeeds(deps: SourceDeps): SourceFeeds {
   const activityLimit = Math.min(Math.max(1, deps.pageLimit), ANTHROPIC_ACTIVITY_MAX_PAGE);
   const adminLimit = Math.min(Math.max(1, deps.pageLimit), ANTHROPIC_ADMIN_MAX_PAGE);
   const list = (path: string, query: Query = {}) => listPages(deps.http, path, { ...query, limit: adminLimit });
 
   return {
-    platform: P,
     eventFeeds: [
       {
         feed: 'compliance_activities',
@@ -56,8 +76,9 @@ export function anthropicSource(deps: PlatformDeps): PlatformSource {
         pages: list('/v1/organizations/users'),
         process: anthropicUser,
         emit: (change) => [personVersion(change, P, 'users')],
+        importable: true,
       }),
-      inventory({ feed: 'invites', pages: list('/v1/organizations/invites'), process: anthropicInvite, emit: inviteEvents }),
+      inventory({ feed: 'invites', pages: list('/v1/organizations/invites'), process: anthropicInvite, emit: inviteEvents, importable: true }),
       inventory({
         feed: 'workspaces',
         pages: (signal) => workspaceInventory(deps.http, adminLimit, signal),
@@ -70,6 +91,7 @@ export function anthropicSource(deps: PlatformDeps): PlatformSource {
         pages: list('/v1/organizations/api_keys'),
         process: (item) => anthropicApiKey(item, deps.directory),
         emit: apiKeyRecords,
+        importable: true,
       }),
     ],
     importFeeds: { compliance_activities: normaliseAnthropicActivity },
@@ -80,7 +102,7 @@ export function anthropicSource(deps: PlatformDeps): PlatformSource {
 
 function listPages(http: HttpClient, path: string, query: Query) {
   return async function* (signal: AbortSignal): AsyncIterable<readonly unknown[]> {
-    const pages = paginate<string>((afterId, s) => http.getJson(path, { ...query, after_id: afterId }, s).then((b) => afterIdPage(b, path)), { signal });
+    const pages = paginate<string>((afterId, s) => http.getJson(path, { ...query, after_id: afterId }, s).then((b) => afterIdPage(b, path)), { signal, what: path });
     for await (const page of pages) yield page.items;
   };
 }

@@ -2,11 +2,11 @@
 // windows (startTime/endTime in epoch ms, at most 30 days) and paged by page
 // number while hasNextPage; usage events the same way by POST; team members
 // as one list. Auth: HTTP Basic with the key as user name, empty password.
+import { env } from '#config';
 import { tetherError } from '#errors';
-import { pageNumberPage, type EntityResult } from '#source';
+import { basicAuth, defineSource, inventory, pageNumberPage, type EntityResult, type SourceDeps, type SourceFeeds } from '#source';
 import { flag, idOf, str } from '../../normalise/common.ts';
 import { badEntity, entityObject, personVersion, platformAccount, type PersonContent } from '../../identity.ts';
-import { inventory, type PlatformDeps, type PlatformSource } from '../types.ts';
 import { normaliseCursorAudit } from './audit.ts';
 import { normaliseCursorUsage } from './usage.ts';
 
@@ -20,11 +20,27 @@ export function cursorBasicAuth(key: string): string {
   return `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
 }
 
-export function cursorSource(deps: PlatformDeps): PlatformSource {
+export const cursorSource = defineSource({
+  name: P,
+  description: 'Cursor Admin API: audit log, usage events, team members',
+  env: {
+    /** Admin API key (HTTP Basic user name). */
+    TETHER_CURSOR_API_KEY: env.optionalString(),
+    TETHER_CURSOR_BASE_URL: env.url('https://api.cursor.com'),
+    /** The Admin API's published limit. */
+    TETHER_CURSOR_REQUESTS_PER_MINUTE: env.int(20, 0),
+  },
+  endpoint: (config) =>
+    config.TETHER_CURSOR_API_KEY === undefined
+      ? null
+      : { baseUrl: config.TETHER_CURSOR_BASE_URL, auth: basicAuth(config.TETHER_CURSOR_API_KEY), requestsPerMinute: config.TETHER_CURSOR_REQUESTS_PER_MINUTE },
+  feeds: cursorFeeds,
+});
+
+function cursorFeeds(deps: SourceDeps): SourceFeeds {
   const auditSize = Math.min(Math.max(1, deps.pageLimit), CURSOR_AUDIT_MAX_PAGE);
   const usageSize = Math.min(Math.max(1, deps.pageLimit), CURSOR_USAGE_MAX_PAGE);
   return {
-    platform: P,
     eventFeeds: [
       {
         feed: 'audit_logs',

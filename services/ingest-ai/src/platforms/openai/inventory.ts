@@ -1,7 +1,9 @@
 // OpenAI inventories (reference 1.7) -> identity entities: organisation users
 // are platform accounts; projects, their service accounts and API keys, and
 // admin keys are non-human identities chained key -> service account or
-// project -> (none), with the human owner where the API names one.
+// project -> (none), with the human owner where the API names one: a user
+// key's owner, an admin key's owner, a project's owner (its users with role
+// owner), so a service account's key ends at a person.
 import type { EntityResult } from '#source';
 import { asObject, flag, idOf, str } from '../../normalise/common.ts';
 import { optionalTime, timeText } from '../../normalise/time.ts';
@@ -13,7 +15,8 @@ const P = 'openai' as const;
 
 /** One element of the projects inventory, tagged with what it is and where it was listed. */
 export type ProjectInventoryItem =
-  | { kind: 'project'; item: unknown }
+  /** `owners`: the project's users (GET /organization/projects/{id}/users) with role owner; none known when absent (an exported project listing). */
+  | { kind: 'project'; item: unknown; owners?: readonly unknown[] }
   | { kind: 'service_account'; projectId: string; item: unknown }
   | { kind: 'api_key'; projectId: string; item: unknown };
 
@@ -45,7 +48,7 @@ export function openAiUser(item: unknown): EntityResult<PersonContent> {
 export function openAiProjectItem(tagged: ProjectInventoryItem): EntityResult<NhiContent> {
   switch (tagged.kind) {
     case 'project':
-      return project(tagged.item);
+      return project(tagged.item, tagged.owners ?? []);
     case 'service_account':
       return serviceAccount(tagged.item, tagged.projectId);
     case 'api_key':
@@ -53,18 +56,26 @@ export function openAiProjectItem(tagged: ProjectInventoryItem): EntityResult<Nh
   }
 }
 
-function project(item: unknown): EntityResult<NhiContent> {
+/** A project user the owner of the project (the users listing's role). */
+export function isProjectOwner(user: unknown): boolean {
+  return asObject(user)?.role === 'owner';
+}
+
+function project(item: unknown, owners: readonly unknown[]): EntityResult<NhiContent> {
   const o = object(item, 'openai project');
   if (!o.ok) return o;
   const p = o.value;
   const id = idOf(p.id);
   if (id === null) return bad('openai project has no id');
   const status = str(p.status) ?? (p.archived_at ? 'archived' : 'active');
+  const owner = primaryOwner(owners);
   return one({
     ...blankNhi(P, 'project', id),
     status,
     active: status === 'active',
     name: str(p.name),
+    owner_email: owner?.email ?? null,
+    owner_platform_user_id: owner?.userId ? personId(P, owner.userId) : null,
     created_at: seconds(p.created_at),
     source_time: timeRaw(p.created_at),
   });
@@ -115,6 +126,25 @@ function projectApiKey(item: unknown, projectId: string): EntityResult<NhiConten
     redacted_value: str(k.redacted_value),
     source_time: timeRaw(k.created_at),
   });
+}
+
+/**
+ * The owner a project's chain ends at, among its users with role owner
+ * (reference section 7: keep one primary, the latest human): the one added
+ * last, ties by user id, so the choice never depends on listing order.
+ * Entries naming nobody (no id, no email) are passed over.
+ */
+function primaryOwner(owners: readonly unknown[]): { userId: string | null; email: string | null } | undefined {
+  let best: { userId: string | null; email: string | null; addedAt: number } | undefined;
+  for (const element of owners) {
+    const u = asObject(element);
+    if (!u || !isProjectOwner(u)) continue;
+    const candidate = { userId: idOf(u.id), email: str(u.email), addedAt: seconds(u.added_at) ?? Number.NEGATIVE_INFINITY };
+    if (candidate.userId === null && candidate.email === null) continue;
+    const key = candidate.userId ?? candidate.email!;
+    if (!best || candidate.addedAt > best.addedAt || (candidate.addedAt === best.addedAt && key < (best.userId ?? best.email!))) best = candidate;
+  }
+  return best && { userId: best.userId, email: best.email };
 }
 
 export function openAiAdminApiKey(item: unknown): EntityResult<NhiContent> {
