@@ -51,9 +51,18 @@ interface Entry<T> {
   emittedAt: number;
 }
 
-/** Whether a resolution is one a later identity record could improve. */
+/**
+ * Whether a resolution is one a later identity record could improve: a reference nothing names yet, a
+ * platform account with no directory person, or a person found (or not yet found) only through the
+ * device the event came from, which device data arriving later can still name or move.
+ */
 export function couldImprove(resolution: Resolution): boolean {
-  return awaitsIdentity(resolution) || resolution.method === PERSON_METHOD.platformAccountOnly;
+  return (
+    awaitsIdentity(resolution) ||
+    resolution.method === PERSON_METHOD.platformAccountOnly ||
+    resolution.method === PERSON_METHOD.deviceUser ||
+    (resolution.method === PERSON_METHOD.unresolved && resolution.deviceHint)
+  );
 }
 
 /** Whether the new resolution names a directory person other than (or otherwise than) the last one emitted. */

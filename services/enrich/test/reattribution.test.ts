@@ -8,7 +8,7 @@ function resolution(method: string, personId?: string, unknownRefs: string[] = [
   return {
     person: personId ? ({ person_id: personId } as Resolution['person']) : undefined,
     device: null, chain: [], method, confidence: personId ? 0.9 : 0,
-    deviceMethod: 'unresolved', deviceConfidence: 0, reasons: [], unknownRefs,
+    deviceMethod: 'unresolved', deviceConfidence: 0, reasons: [], unknownRefs, deviceHint: false,
   };
 }
 

@@ -6,7 +6,7 @@
 import { emailMatchKey, hostnameKeys, normaliseIp, normaliseSerial, type DeviceVersion, type PersonVersion, type SourceEndpoint } from '#schemas';
 import type { IdentityView } from '../store/identity-store.ts';
 import { nonBlank } from '../store/normalise.ts';
-import { CONFIDENCE, DEVICE_METHOD, IP_OBSERVATION_MAX_AGE_MS, REASON, reason } from './policy.ts';
+import { CONFIDENCE, DEVICE_METHOD, IP_OBSERVATION_MAX_AGE_MS, LEASE_SOURCES, REASON, reason } from './policy.ts';
 import { addressPersonId } from './person.ts';
 
 export interface DeviceResolution {
@@ -18,7 +18,12 @@ export interface DeviceResolution {
 
 const DAY_MS = 86_400_000;
 
-export function resolveDevice(view: IdentityView, src: SourceEndpoint, t: number, person: PersonVersion | undefined): DeviceResolution {
+export interface DeviceHints {
+  /** The event is a token used by an app (OAuth client): its address is the vendor's servers. */
+  tokenUse?: boolean;
+}
+
+export function resolveDevice(view: IdentityView, src: SourceEndpoint, t: number, person: PersonVersion | undefined, hints: DeviceHints = {}): DeviceResolution {
   const reasons: string[] = [];
   /** `mine`: already known to be the person's (chosen as theirs). */
   const done = (device: DeviceVersion, method: string, confidence: number, mine = false): DeviceResolution => {
@@ -46,10 +51,15 @@ export function resolveDevice(view: IdentityView, src: SourceEndpoint, t: number
     if (held.device) return done(held.device, DEVICE_METHOD.hostname, CONFIDENCE.device.hostname * held.factor, held.assigned);
     reasons.push(reason(held.candidates > 1 ? REASON.deviceHostnameAmbiguous : REASON.deviceHostnameUnknown, src.hostname!.trim()));
   }
-  const ip = src.ip === null ? null : normaliseIp(src.ip);
-  if (src.ip !== null && ip === null && nonBlank(src.ip) !== null) reasons.push(reason(REASON.deviceIpUnknown, src.ip.trim()));
+  let ip = src.ip === null ? null : normaliseIp(src.ip);
+  if (src.ip !== null && ip === null && nonBlank(src.ip) !== null) reasons.push(reason(REASON.deviceIpInvalid, src.ip.trim()));
+  if (ip !== null && hints.tokenUse) {
+    // A company laptop that once held the same address (a shared NAT) must not be named as the app's servers.
+    reasons.push(reason(REASON.deviceTokenUse, ip));
+    ip = null;
+  }
   if (ip !== null) {
-    const fresh = (d: DeviceVersion) => t - d.valid_from <= IP_OBSERVATION_MAX_AGE_MS;
+    const fresh = (d: DeviceVersion) => LEASE_SOURCES.has(d.source.platform) || t - d.valid_from <= IP_OBSERVATION_MAX_AGE_MS;
     const held = choose(view, view.deviceIdsByIp(ip), t, person, (d) => d.ip_addresses.some((a) => a === ip || normaliseIp(a) === ip), fresh);
     if (held.device) {
       let confidence = (held.assigned ? CONFIDENCE.device.ipAssignedToPerson : CONFIDENCE.device.ipSoleHolder) * held.factor;

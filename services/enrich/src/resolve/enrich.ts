@@ -15,7 +15,7 @@ import { addressHolderAt, carriesAddress, lifecycleOf, resolvePersonRef, type Pe
 import { CONFIDENCE, PERSON_METHOD, REASON, quote, reason } from './policy.ts';
 
 /** Version of the enrichment logic, stamped on every output. */
-export const ENRICH_VERSION = 'enrich/1.1';
+export const ENRICH_VERSION = 'enrich/1.2';
 
 export interface Resolution {
   person: PersonVersion | undefined;
@@ -28,6 +28,8 @@ export interface Resolution {
   reasons: string[];
   /** References no identity record names yet: while the person is unresolved, the event may wait for them. */
   unknownRefs: string[];
+  /** The event carries a device hint (id, serial, hostname, address): device data arriving later could still name its person. */
+  deviceHint: boolean;
 }
 
 export interface EnrichOptions {
@@ -120,8 +122,25 @@ export function resolveEvent(event: AccessEvent, view: IdentityView): Resolution
 
   if (!puid && !email && !apiKeyId && !serviceAccountId && !clientId) reasons.push(REASON.noActorIdentifiers);
 
-  const device = resolveDevice(view, event.src, t, match?.version);
+  // A token used by an app acts from the vendor's servers: no device of ours is behind it.
+  const tokenUse = actor.kind === 'oauth_client';
+  const device = resolveDevice(view, event.src, t, match?.version, { tokenUse });
   reasons.push(...device.reasons);
+
+  // The event names nobody (an unauthenticated SSO attempt, a login as "unknown", an endpoint's own evidence):
+  // whoever used the device it came from at that time, as of that time, so a handover splits the events.
+  if (method === PERSON_METHOD.unresolved && device.device) {
+    const userId = assigneeOf(view, device.device, t);
+    const user = userId === null ? undefined : view.person(userId, t);
+    if (user) {
+      match = { version: user, via: 'device_user', confidence: device.confidence * CONFIDENCE.deviceUser };
+      method = PERSON_METHOD.deviceUser;
+      confidence = match.confidence;
+      reasons.push(reason(REASON.personFromDeviceUser, `${device.device.device_id} used by ${user.person_id}`));
+    } else {
+      reasons.push(reason(REASON.deviceHasNoUser, device.device.device_id));
+    }
+  }
 
   return {
     person: match?.version,
@@ -133,6 +152,7 @@ export function resolveEvent(event: AccessEvent, view: IdentityView): Resolution
     deviceConfidence: round(device.confidence),
     reasons: [...new Set(reasons)],
     unknownRefs: [...new Set(unknownRefs)],
+    deviceHint: !tokenUse && [event.src.device_id, event.src.device_serial, event.src.hostname, event.src.ip].some((h) => nonBlank(h) !== null),
   };
 }
 

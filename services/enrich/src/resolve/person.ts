@@ -11,7 +11,7 @@ import type { IdentityView } from '../store/identity-store.ts';
 import { nonBlank } from '../store/normalise.ts';
 import { CONFIDENCE, REASON, quote, reason } from './policy.ts';
 
-export type PersonVia = 'directory_alias' | 'account_email' | 'email' | 'platform_account';
+export type PersonVia = 'directory_alias' | 'account_email' | 'email' | 'platform_account' | 'device_user';
 
 export interface PersonMatch {
   /** The person's version as of the event's time. */

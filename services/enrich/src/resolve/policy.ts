@@ -8,6 +8,8 @@ export const PERSON_METHOD = {
   serviceAccountOwner: 'service_account_owner',
   connectorGrant: 'connector_grant',
   platformAccountOnly: 'platform_account_only',
+  /** The event names nobody; the person using the device it came from at that time. */
+  deviceUser: 'device_user',
   unresolved: 'unresolved',
 } as const;
 
@@ -38,6 +40,8 @@ export const CONFIDENCE = {
   platformAccount: 0.5,
   perChainHop: 0.9,
   connectorGrant: 0.85,
+  /** Of the device match: whoever used the device then is likely, not certain, to be who acted. */
+  deviceUser: 0.8,
   ambiguousFactor: 0.6,
   device: { deviceId: 1, serial: 0.95, hostname: 0.7, ipAssignedToPerson: 0.8, ipSoleHolder: 0.6, ambiguousFactor: 0.6, ipStaleFactor: 0.5 },
 } as const;
@@ -53,6 +57,13 @@ export const CONFIDENCE = {
  * is. A week spans a laptop left off over a weekend or a short holiday.
  */
 export const IP_OBSERVATION_MAX_AGE_MS = 7 * 86_400_000;
+
+/**
+ * Sources that report when an address is released (osquery's interface_addresses
+ * `removed` rows), not only when it is seen: their version holds the address
+ * until the next version says otherwise, however old, so it is never stale.
+ */
+export const LEASE_SOURCES: ReadonlySet<string> = new Set(['osquery']);
 
 /** An owner chain stops here even without a person (reference: stop after 5 hops). */
 export const MAX_CHAIN_HOPS = 5;
@@ -91,7 +102,16 @@ export const REASON = {
   deviceSerialAmbiguous: 'device_serial_ambiguous',
   deviceHostnameUnknown: 'device_hostname_unknown',
   deviceHostnameAmbiguous: 'device_hostname_ambiguous',
-  deviceIpUnknown: 'device_ip_unknown',
+  /** No device held the event's address at its time. */
+  deviceIpUnknown: 'ip_not_observed',
+  /** The event's address text is not an IP address. */
+  deviceIpInvalid: 'device_ip_invalid',
+  /** A token used by an app: the address is the vendor's servers, never a managed device. */
+  deviceTokenUse: 'device_not_applicable_token_use',
+  /** The person was taken from the device's user at the event's time. */
+  personFromDeviceUser: 'person_from_device_user',
+  /** The device resolved, but nobody is recorded as using it at the event's time. */
+  deviceHasNoUser: 'device_has_no_user_at_event_time',
   deviceIpAmbiguous: 'device_ip_ambiguous',
   deviceIpStale: 'device_ip_observation_stale',
   deviceAssignedToAnotherPerson: 'device_assigned_to_another_person',

@@ -61,7 +61,7 @@ describe('enrich: devices as of the event time', () => {
     // Before the reassignment that IP named no device.
     const earlier = enrich(openaiKeyEvent({ id: 'd-5', time: at('2025-03-01T00:00:00Z'), type: 'x', keyId: 'key_1', ip: '10.0.9.3' }), s, NOW);
     expect(earlier.device).toBeNull();
-    expect(earlier.attribution.reasons).toContain('device_ip_unknown: 10.0.9.3');
+    expect(earlier.attribution.reasons).toContain('ip_not_observed: 10.0.9.3');
   });
 
   it('prefers the person\'s own device among several on one IP, and will not guess without a person', () => {

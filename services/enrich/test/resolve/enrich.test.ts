@@ -203,7 +203,7 @@ describe('enrich: unknown actors', () => {
     expect(e.person).toBeNull();
     expect(e.device).toBeNull();
     expect(e.attribution).toEqual({ method: 'unresolved', confidence: 0, device_method: 'unresolved', device_confidence: 0, reasons: ['no_actor_identifiers', 'device_no_hint'] });
-    expect(e.enrichment).toEqual({ version: 'enrich/1.1', enriched_at: NOW, waited_ms: 12 });
+    expect(e.enrichment).toEqual({ version: 'enrich/1.2', enriched_at: NOW, waited_ms: 12 });
     expect(awaitsIdentity(r)).toBe(false);
     expect(outputKey(e)).toBe(event.event_id);
   });

@@ -67,6 +67,6 @@ describe('IP addresses', () => {
   it('text that is no IP address meets no device and says so', () => {
     const r = resolveEvent(login('k-8', 'dana.lee@example.com', '203.0.113.9:443'), storeWith(dana, laptop));
     expect(r.device).toBeNull();
-    expect(r.reasons).toContain('device_ip_unknown: 203.0.113.9:443');
+    expect(r.reasons).toContain('device_ip_invalid: 203.0.113.9:443');
   });
 });

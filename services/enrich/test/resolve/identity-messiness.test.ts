@@ -304,7 +304,7 @@ describe('IP observations: as of the event, and ageing', () => {
     expect(held.attribution).toMatchObject({ device_method: 'ip_observation', device_confidence: 0.8, reasons: [] });
     const released = enrich(login('ip-2', T0 + 4 * DAY, 'ip@example.com', { ip: '10.1.1.1' }), s, NOW);
     expect(released.device).toBeNull();
-    expect(released.attribution.reasons).toEqual(['device_ip_unknown: 10.1.1.1']);
+    expect(released.attribution.reasons).toEqual(['ip_not_observed: 10.1.1.1']);
     expect(enrich(login('ip-3', T0 + 4 * DAY, 'ip@example.com', { ip: '10.2.2.2' }), s, NOW).device?.version_valid_from).toBe(T0 + 3 * DAY);
   });
 
