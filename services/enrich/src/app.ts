@@ -110,8 +110,8 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
 
       const identityGroup = `${config.TETHER_TOPIC_PREFIX}${CONSUMER_GROUPS.enrichIdentity}-${instance}`;
       follower = createIdentityFollower({
-        consumer: pipeline.kafka.consumer.consumer({ groupId: identityGroup, maxWaitMs: 250 }),
-        admin,
+        client: pipeline.kafka.consumer,
+        groupId: identityGroup,
         codec: pipeline.codec,
         topics: pipeline.topics,
         store,
