@@ -2,7 +2,10 @@
 // point, against both adapters on the real broker: what the interface says
 // holds for kafkajs and @platformatic/kafka alike, or the difference is the
 // documented one.
-import { Connection, describeProducersV0 } from '@platformatic/kafka';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { Admin as PltAdmin, Connection, describeProducersV0 } from '@platformatic/kafka';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TetherError, tetherError } from '#errors';
 import { KAFKA_CLIENT_NAMES, createKafkaClient, type ConsumedBatch, type ConsumedMessage, type KafkaClient } from '#kafka';
@@ -23,6 +26,23 @@ async function activeProducers(topic: string, partition: number): Promise<bigint
     await connection.close();
   }
 }
+
+/** The group's members as the broker sees them: member id and static instance id (null for a dynamic member). */
+async function groupMembers(groupId: string): Promise<Array<{ id: string; groupInstanceId: string | null; partitions: number }>> {
+  const admin = new PltAdmin({ clientId: 'tether-contract-test', bootstrapBrokers: [...config.TETHER_KAFKA_BROKERS] });
+  try {
+    const group = (await admin.describeGroups({ groups: [groupId] })).get(groupId);
+    return [...(group?.members.values() ?? [])].map((m) => ({
+      id: m.id,
+      groupInstanceId: m.groupInstanceId ?? null,
+      partitions: [...(m.assignments?.values() ?? [])].reduce((n, a) => n + a.partitions.length, 0),
+    }));
+  } finally {
+    await admin.close();
+  }
+}
+
+const STATIC_MEMBER = path.join(import.meta.dirname, 'fixtures/static-member.ts');
 
 describe.each(KAFKA_CLIENT_NAMES)('Kafka contract: %s', (clientName) => {
   const { log } = captureLogger();
@@ -201,5 +221,68 @@ describe.each(KAFKA_CLIENT_NAMES)('Kafka contract: %s', (clientName) => {
     }).then(() => undefined, (err: unknown) => err);
     expect(TetherError.is(unreachable)).toBe(true);
     expect(unreachable).toMatchObject({ code: 'TETHER_KAFKA', retriable: true });
+  }, TIMEOUT_MS);
+
+  it('creates topics that another admin creates at the same moment without failing (services start together)', async () => {
+    const names = [uniqueName('contract-race'), uniqueName('contract-race')];
+    const admins = await Promise.all([client.admin(), client.admin(), client.admin()]);
+    cleanup.push(async () => {
+      await admins[0]!.deleteTopics(names).catch(() => undefined);
+      for (const admin of admins) await admin.close();
+    });
+    await Promise.all(admins.map((admin) => admin.createTopics(names.map((name) => ({ name, partitions: 2 })))));
+    const listed = await admins[0]!.listTopics();
+    for (const name of names) expect(listed).toContain(name);
+  }, TIMEOUT_MS);
+
+  it('joins as a static member where the client can (staticMembership), as a dynamic one where it cannot', async () => {
+    const name = await topic(2);
+    const groupId = uniqueName('contract-static');
+    const instance = uniqueName('instance');
+    const consumer = client.consumer({ groupId, groupInstanceId: instance, maxWaitMs: 100 });
+    cleanup.push(() => consumer.stop());
+    await consumer.run({ topics: [name], fromBeginning: true, eachBatch: async () => undefined });
+    const members = await waitFor(async () => {
+      const list = await groupMembers(groupId);
+      return list.length === 1 && list[0]!.partitions === 2 ? list : undefined;
+    }, { what: 'one member holding both partitions' });
+    expect(members[0]!.groupInstanceId).toBe(client.staticMembership ? instance : null);
+    expect(client.staticMembership).toBe(clientName === 'platformatic');
+    await consumer.stop();
+  }, TIMEOUT_MS);
+
+  it.runIf(clientName === 'platformatic')('takes the partitions of a killed static member back at once, long before its session (300 s) ends', async () => {
+    const name = await topic(2);
+    const groupId = uniqueName('contract-restart');
+    const instance = uniqueName('instance');
+    await produce(name, [{ key: 'before', value: Buffer.from('before'), partition: 0 }, { key: 'before', value: Buffer.from('before'), partition: 1 }]);
+    const child = spawn(process.execPath, [STATIC_MEMBER, clientName, name, groupId, instance], { env: process.env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const output: string[] = [];
+    child.stdout!.on('data', (chunk: Buffer) => output.push(String(chunk)));
+    const exited = once(child, 'exit');
+    cleanup.push(async () => void child.kill('SIGKILL'));
+    await waitFor(() => output.join('').split('consuming').length > 2, { what: 'the child consuming both partitions' });
+    const [deadMember] = await groupMembers(groupId);
+    child.kill('SIGKILL');
+    await exited;
+
+    // Same instance id: the broker replaces the dead member instead of waiting 300 s for its session.
+    await produce(name, [{ key: 'after', value: Buffer.from('after'), partition: 0 }, { key: 'after', value: Buffer.from('after'), partition: 1 }]);
+    const after = new Set<number>();
+    const consumer = client.consumer({ groupId, groupInstanceId: instance, sessionTimeoutMs: 300_000, maxWaitMs: 100 });
+    cleanup.push(() => consumer.stop());
+    await consumer.run({
+      topics: [name],
+      fromBeginning: true,
+      eachBatch: async (batch) => {
+        for (const m of batch.messages) if (m.key?.toString() === 'after') after.add(m.partition);
+      },
+    });
+    await waitFor(() => after.size === 2, { what: 'the records written after the kill, on both partitions', timeoutMs: 120_000 });
+    const members = await groupMembers(groupId);
+    expect(members).toHaveLength(1);
+    expect(members[0]).toMatchObject({ groupInstanceId: instance, partitions: 2 });
+    expect(members[0]!.id).not.toBe(deadMember!.id);
+    await consumer.stop();
   }, TIMEOUT_MS);
 });

@@ -65,6 +65,8 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
         ...(options.groupInstanceId === undefined ? {} : { groupInstanceId: options.groupInstanceId }),
         maxWaitTime: options.maxWaitMs ?? 500,
         sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+        // The client refuses a rebalance timeout shorter than the session (its default is 102 s).
+        rebalanceTimeout: Math.max(102_000, options.sessionTimeoutMs ?? 30_000),
         heartbeatInterval: 3_000,
         autocommit: false,
         ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
@@ -223,6 +225,9 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
               partitions: spec.partitions,
               replicas: 1,
               configs: Object.entries(topicConfigEntries(spec)).map(([name, value]) => ({ name, value })),
+            }).catch((err: unknown) => {
+              // Another service created it since the listing (services start together): left as it is, as kafkajs does.
+              if (!onlyAlreadyExists(err)) throw err;
             });
           }
           if (specs.length > 0) {
@@ -275,4 +280,11 @@ class HandlerFailed extends Error {
     this.error = error;
     this.name = 'TetherHandlerFailed';
   }
+}
+
+/** TOPIC_ALREADY_EXISTS, alone or as every error of a grouped one. */
+function onlyAlreadyExists(err: unknown): boolean {
+  const e = err as { apiId?: unknown; errors?: unknown } | null;
+  if (e?.apiId === 'TOPIC_ALREADY_EXISTS') return true;
+  return Array.isArray(e?.errors) && e.errors.length > 0 && e.errors.every(onlyAlreadyExists);
 }
