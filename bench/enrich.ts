@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { commonEnvSchema, loadConfig, topicNames } from '#config';
 import { freePort } from '#testkit';
-import { createKafkaClient, type ProduceRecord } from '#kafka';
+import { createKafkaClient, openTopicReader, type ProduceRecord } from '#kafka';
 import { createLogger } from '#log';
 import { createCodec, createRegistryClient, versionKey, type AccessEvent, type Codec } from '#schemas';
 import {
@@ -269,13 +269,15 @@ async function main(): Promise<void> {
     // Latency: a paced stream read back from the enriched topic.
     const latencies: number[] = [];
     const sentAt = new Map<string, number>();
-    const consumer = reader.consumer({ groupId: `${prefix}reader`, maxWaitMs: 50 });
     const total = RATE * SECONDS;
     let seenPaced = 0;
-    await consumer.run({
+    // Only what is enriched from here on: the backlog's output is not read again.
+    const follower = await openTopicReader(reader, {
       topics: [topics.accessEnriched],
       fromBeginning: false,
-      eachBatch: async (batch) => {
+      groupId: `${prefix}reader`,
+      maxWaitMs: 50,
+      onBatch: async (batch) => {
         for (const m of batch.messages) {
           const value = await codec.decode('accessEnriched', m.value!);
           const sent = sentAt.get(value.event.event_id);
@@ -303,7 +305,7 @@ async function main(): Promise<void> {
     }
     await producer.close();
     await poll(() => (seenPaced >= total ? true : undefined), 250);
-    await consumer.stop();
+    await follower.stop();
     latencies.sort((a, b) => a - b);
     console.log(`latency: ${total} events at ${RATE}/s: added latency p50 ${percentile(latencies, 0.5)} ms, p99 ${percentile(latencies, 0.99)} ms, max ${latencies.at(-1)} ms`);
     const end = memoryOf(child.pid!);

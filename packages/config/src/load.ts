@@ -60,7 +60,8 @@ export const commonEnvShape = {
   TETHER_TOPIC_PARTITIONS: env.int(3, 1, 1024),
   TETHER_LOG_LEVEL: env.oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info'),
   TETHER_KAFKA_PRODUCER_CLIENT: env.oneOf(['kafkajs', 'platformatic'], 'platformatic'),
-  TETHER_KAFKA_CONSUMER_CLIENT: env.oneOf(['kafkajs', 'platformatic'], 'kafkajs'),
+  // platformatic: the client whose consumers can be static group members (see packages/kafka/src/types.ts).
+  TETHER_KAFKA_CONSUMER_CLIENT: env.oneOf(['kafkajs', 'platformatic'], 'platformatic'),
 } as const;
 
 export const commonEnvSchema = z.object(commonEnvShape);

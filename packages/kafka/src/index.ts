@@ -34,3 +34,5 @@ export function createKafkaRoles(
   return { producer, consumer, admin: consumer };
 }
 export { ensureTetherTopics } from './provision.ts';
+export { openTopicReader, readToEnd } from './read-to-end.ts';
+export type { ReadProgress, ReadToEndOptions, TopicReader } from './read-to-end.ts';

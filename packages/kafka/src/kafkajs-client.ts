@@ -1,13 +1,18 @@
 // kafkajs adapter. kafkajs is unmaintained but the project's named client; its
 // eachBatch consumer is the fastest reader measured here (reference, section 0).
 import { Kafka, Partitioners, logLevel, type Consumer as KjsConsumer, type LogEntry } from 'kafkajs';
-import { isRetriable } from '#errors';
 import type { Logger } from '#log';
 import type {
   Admin, ConsumeOptions, ConsumedMessage, Consumer, ConsumerOptions, KafkaClient, KafkaConnection,
   PartitionOffsets, ProduceRecord, Producer, TopicSpec,
 } from './types.ts';
-import { MAX_REQUEST_BYTES, chunkBySize, groupByTopic, headersToStrings, retryTransient, topicConfigEntries, untilReady } from './shared.ts';
+import {
+  DEFAULT_MAX_BATCH_SIZE, DEFAULT_PARTITION_CONCURRENCY, MAX_REQUEST_BYTES, chunkBySize, clientSaysRetriable, groupByTopic,
+  headersToStrings, kafkaError, retryTransient, topicConfigEntries, untilReady, wrapped,
+} from './shared.ts';
+
+/** Retries of one request inside the client, as the other adapter does (8). */
+const CLIENT_RETRY = { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 };
 
 export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaClient {
   const kafka = new Kafka({
@@ -15,20 +20,28 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
     brokers: [...connection.brokers],
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => forwardLog(log, entry),
-    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+    retry: CLIENT_RETRY,
   });
 
   return {
     name: 'kafkajs',
+    staticMembership: false,
     async producer(): Promise<Producer> {
       // The default partitioner is the Java client's murmur2 (named, which also silences kafkajs's v2 migration warning).
-      const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
-      await producer.connect();
+      // Idempotent as the other adapter: kafkajs then sends one request at a time per broker (its broker lock).
+      // Its retries stay bounded like the other adapter's (kafkajs would default to retrying forever).
+      const producer = kafka.producer({
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        idempotent: true,
+        retry: CLIENT_RETRY,
+      });
+      await wrapped('kafkajs', 'producer connect', () => producer.connect());
       return {
         async send(records: readonly ProduceRecord[]) {
-          for (const chunk of chunkBySize(records, MAX_REQUEST_BYTES)) await sendChunk(chunk);
+          for (const chunk of chunkBySize(records, MAX_REQUEST_BYTES)) await wrapped('kafkajs', 'send', () => sendChunk(chunk));
         },
-        close: () => producer.disconnect(),
+        close: () => wrapped('kafkajs', 'producer close', () => producer.disconnect()),
       };
 
       async function sendChunk(records: readonly ProduceRecord[]): Promise<void> {
@@ -47,21 +60,24 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
     },
 
     consumer(options: ConsumerOptions): Consumer {
+      if (options.groupInstanceId !== undefined) {
+        log.warn({ groupId: options.groupId, groupInstanceId: options.groupInstanceId }, 'kafkajs cannot join as a static member: joining as a dynamic one (a restart waits for the old session to time out)');
+      }
       const consumer: KjsConsumer = kafka.consumer({
         groupId: options.groupId,
         maxWaitTimeInMs: options.maxWaitMs ?? 500,
         sessionTimeout: options.sessionTimeoutMs ?? 30_000,
         allowAutoTopicCreation: false,
         // Transient broker errors are retried, and once retries run out the consumer rejoins
-        // (a busy broker or a rebalance storm must not stop a service for good). A handler
-        // whose error is not transient stops the consumer and reaches onCrash, as with the
-        // other adapter, instead of kafkajs restarting it on the same batch forever.
+        // (a busy broker or a rebalance storm must not stop a service for good). A handler's
+        // throw is never retried (HandlerFailed is not retriable to kafkajs) and never
+        // restarts the consumer: it stops and reaches onCrash, as with the other adapter.
         retry: {
           retries: 5,
           initialRetryTime: 300,
           maxRetryTime: 5_000,
           restartOnFailure: async (err: Error) => {
-            const restart = restartable(err) && ++restarts <= MAX_CONSECUTIVE_RESTARTS;
+            const restart = handlerFailure === undefined && clientSaysRetriable(err) && ++restarts <= MAX_CONSECUTIVE_RESTARTS;
             log.warn({ err, groupId: options.groupId, restart, restarts }, restart ? 'consumer failed: rejoining' : 'consumer failed: giving up');
             return restart;
           },
@@ -73,6 +89,8 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
       let topics: readonly string[] = [];
       // Reset by every batch handled, so only failures in a row add up.
       let restarts = 0;
+      // The first error a handler threw: the consumer stops and onCrash gets this error.
+      let handlerFailure: { error: unknown } | undefined;
       // kafkajs ignores commits once disconnect() has begun, so stop() first
       // lets the batches in hand finish and commit, then disconnects.
       let stopping = false;
@@ -90,8 +108,10 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
       return {
         async run(run: ConsumeOptions) {
           topics = run.topics;
-          await consumer.connect();
-          await consumer.subscribe({ topics: [...run.topics], fromBeginning: run.fromBeginning });
+          await wrapped('kafkajs', 'consumer connect', async () => {
+            await consumer.connect();
+            await consumer.subscribe({ topics: [...run.topics], fromBeginning: run.fromBeginning });
+          });
           // A consumer that fails before it ever joins must fail run(), not leave it pending forever.
           let failedToJoin: (err: unknown) => void = () => {};
           const joined = new Promise<void>((resolve, reject) => {
@@ -105,19 +125,21 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
           joined.catch(() => undefined);
           consumer.on(consumer.events.CRASH, (event) => {
             if (event.payload.restart) return;
-            failedToJoin(event.payload.error);
-            run.onCrash?.(event.payload.error);
+            const error = handlerFailure ? handlerFailure.error : kafkaError('kafkajs', 'consume', event.payload.error);
+            failedToJoin(error);
+            run.onCrash?.(error);
           });
-          await consumer.run({
+          const commit = run.commitOffsets ?? true;
+          await wrapped('kafkajs', 'consumer run', () => consumer.run({
             autoCommit: false,
             eachBatchAutoResolve: false,
-            partitionsConsumedConcurrently: 3,
+            partitionsConsumedConcurrently: run.partitionConcurrency ?? DEFAULT_PARTITION_CONCURRENCY,
             eachBatch: ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
               const work = (async () => {
-                const max = run.maxBatchSize ?? Number.MAX_SAFE_INTEGER;
+                const max = run.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
                 for (let start = 0; start < batch.messages.length; start += max) {
                   // A batch left unhandled here is redelivered to whoever owns the partition next.
-                  if (stopping || !isRunning() || isStale()) return;
+                  if (stopping || handlerFailure || !isRunning() || isStale()) return;
                   const messages: ConsumedMessage[] = batch.messages.slice(start, start + max).map((m) => ({
                     topic: batch.topic,
                     partition: batch.partition,
@@ -127,11 +149,16 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
                     timestamp: Number(m.timestamp),
                     headers: headersToStrings(m.headers),
                   }));
-                  await run.eachBatch({ topic: batch.topic, partition: batch.partition, messages });
+                  try {
+                    await run.eachBatch({ topic: batch.topic, partition: batch.partition, messages });
+                  } catch (error) {
+                    handlerFailure ??= { error };
+                    throw new HandlerFailed();
+                  }
                   const last = messages[messages.length - 1]!.offset;
                   // resolveOffset moves the fetch position; commitOffsets makes it durable.
                   resolveOffset(String(last));
-                  await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(last + 1n) }]);
+                  if (commit) await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(last + 1n) }]);
                   restarts = 0;
                   await heartbeat();
                 }
@@ -139,7 +166,7 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
               inflight.add(work);
               return work.finally(() => inflight.delete(work));
             },
-          });
+          }));
           running = true;
           if (wantPaused) setPaused(true);
           await joined;
@@ -150,16 +177,16 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
           stopping = true;
           if (running && inflight.size > 0) consumer.pause(topics.map((topic) => ({ topic })));
           await Promise.allSettled([...inflight]);
-          await consumer.disconnect();
+          await wrapped('kafkajs', 'consumer stop', () => consumer.disconnect());
         },
       };
     },
 
     async admin(): Promise<Admin> {
       const admin = kafka.admin();
-      await admin.connect();
+      await wrapped('kafkajs', 'admin connect', () => admin.connect());
       return {
-        async createTopics(specs: readonly TopicSpec[]) {
+        createTopics: (specs: readonly TopicSpec[]) => wrapped('kafkajs', 'createTopics', async () => {
           const existing = new Set(await admin.listTopics());
           const missing = specs.filter((s) => !existing.has(s.name));
           if (missing.length === 0) return;
@@ -177,22 +204,22 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
             const { topics } = await admin.fetchTopicMetadata({ topics: names });
             return topics.length === names.length && topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
           });
-        },
-        async deleteTopics(names) {
+        }),
+        deleteTopics: (names) => wrapped('kafkajs', 'deleteTopics', async () => {
           if (names.length > 0) await admin.deleteTopics({ topics: [...names] });
-        },
-        listTopics: () => admin.listTopics(),
-        async topicOffsets(topic): Promise<PartitionOffsets[]> {
+        }),
+        listTopics: () => wrapped('kafkajs', 'listTopics', () => admin.listTopics()),
+        topicOffsets: (topic) => wrapped('kafkajs', 'topicOffsets', async (): Promise<PartitionOffsets[]> => {
           const offsets = await retryTransient(() => admin.fetchTopicOffsets(topic));
           return offsets
             .map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }))
             .sort((a, b) => a.partition - b.partition);
-        },
-        async groupOffsets(groupId, topic) {
+        }),
+        groupOffsets: (groupId, topic) => wrapped('kafkajs', 'groupOffsets', async () => {
           const [entry] = await retryTransient(() => admin.fetchOffsets({ groupId, topics: [topic] }));
           return new Map((entry?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-        },
-        close: () => admin.disconnect(),
+        }),
+        close: () => wrapped('kafkajs', 'admin close', () => admin.disconnect()),
       };
     },
   };
@@ -202,15 +229,16 @@ export function kafkajsClient(connection: KafkaConnection, log: Logger): KafkaCl
 const MAX_CONSECUTIVE_RESTARTS = 10;
 
 /**
- * Broker and network trouble is worth a rejoin; a handler's own error only when
- * it says it is transient (a TetherError marked retriable, a network code).
- * kafkajs wraps the cause (KafkaJSNumberOfRetriesExceeded around the handler's error).
+ * Thrown to kafkajs in place of a handler's error: `retriable: false` makes its
+ * retrier give up at once instead of handing the same batch to the handler
+ * again; the handler's own error is kept by the adapter for onCrash.
  */
-function restartable(err: unknown): boolean {
-  let cause: unknown = err;
-  while ((cause as { cause?: unknown } | null)?.cause !== undefined) cause = (cause as { cause: unknown }).cause;
-  if ((cause as { name?: unknown } | null)?.name?.toString().startsWith('KafkaJS')) return (cause as { retriable?: boolean }).retriable === true;
-  return isRetriable(cause);
+class HandlerFailed extends Error {
+  readonly retriable = false;
+  constructor() {
+    super('eachBatch handler threw');
+    this.name = 'TetherHandlerFailed';
+  }
 }
 
 function forwardLog(log: Logger, entry: LogEntry): void {
@@ -222,6 +250,8 @@ function forwardLog(log: Logger, entry: LogEntry): void {
   // restarts. What finally fails reaches the caller, which reports it; here
   // those are warnings.
   const retried = entry.namespace === 'Connection' || 'retryCount' in extra || /re-joining|Restarting the consumer/.test(message);
-  if (entry.level <= logLevel.ERROR && !retried) log.error(fields, message);
+  // Bounded retries on the idempotent producer are a choice (the other adapter's too), not news.
+  if (message.startsWith('Limiting retries for the idempotent producer')) log.debug(fields, message);
+  else if (entry.level <= logLevel.ERROR && !retried) log.error(fields, message);
   else log.warn(fields, message);
 }

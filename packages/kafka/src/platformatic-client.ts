@@ -10,7 +10,10 @@ import type {
   Admin, ConsumeOptions, ConsumedBatch, Consumer, ConsumerOptions, KafkaClient, KafkaConnection,
   PartitionOffsets, ProduceRecord, Producer, TopicSpec,
 } from './types.ts';
-import { MAX_REQUEST_BYTES, chunkBySize, headersToStrings, retryTransient, topicConfigEntries, untilReady } from './shared.ts';
+import {
+  DEFAULT_MAX_BATCH_SIZE, DEFAULT_PARTITION_CONCURRENCY, MAX_REQUEST_BYTES, chunkBySize, headersToStrings, kafkaError,
+  retryTransient, topicConfigEntries, untilReady, wrapped,
+} from './shared.ts';
 
 type PltMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -19,6 +22,7 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
 
   return {
     name: 'platformatic',
+    staticMembership: true,
     async producer(): Promise<Producer> {
       let roundRobin = 0;
       const producer = new PltProducer({
@@ -33,9 +37,9 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
       });
       return {
         async send(records: readonly ProduceRecord[]) {
-          for (const chunk of chunkBySize(records, MAX_REQUEST_BYTES)) await sendChunk(chunk);
+          for (const chunk of chunkBySize(records, MAX_REQUEST_BYTES)) await wrapped('platformatic', 'send', () => sendChunk(chunk));
         },
-        close: () => producer.close(),
+        close: () => wrapped('platformatic', 'producer close', () => producer.close()),
       };
 
       async function sendChunk(records: readonly ProduceRecord[]): Promise<void> {
@@ -58,8 +62,11 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
       const consumer = new PltConsumer({
         ...base,
         groupId: options.groupId,
+        ...(options.groupInstanceId === undefined ? {} : { groupInstanceId: options.groupInstanceId }),
         maxWaitTime: options.maxWaitMs ?? 500,
         sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+        // The client refuses a rebalance timeout shorter than the session (its default is 102 s).
+        rebalanceTimeout: Math.max(102_000, options.sessionTimeoutMs ?? 30_000),
         heartbeatInterval: 3_000,
         autocommit: false,
         ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
@@ -70,28 +77,62 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
       let loop: Promise<void> | undefined;
       let resumeFlow: () => void = () => {};
       let drained: () => Promise<void> = async () => {};
+      // Set once the consumer stopped on its own (a handler threw, the stream failed): stop() waits for it.
+      let crashed: Promise<void> | undefined;
 
+      async function close(): Promise<void> {
+        await drained();
+        await loop;
+        await stream?.close();
+        await consumer.close(true);
+      }
+
+      /** The consumer stops for good: no further batch, the group is left, onCrash is told once. */
+      function crash(run: ConsumeOptions, err: unknown): void {
+        if (stopping) return;
+        stopping = true;
+        const reported = err instanceof HandlerFailed ? err.error : kafkaError('platformatic', 'consume', err);
+        log.error({ err: reported, component: 'platformatic-consumer' }, 'consumer stopped on an error');
+        crashed = close().catch((closeErr: unknown) => log.warn({ err: closeErr }, 'consumer did not close cleanly after stopping'));
+        run.onCrash?.(reported);
+      }
+
+      /** One chunk's messages as batches per partition, handled up to partitionConcurrency at once. */
       async function deliver(run: ConsumeOptions, chunk: PltMessage[]): Promise<void> {
         const byPartition = new Map<string, { batch: ConsumedBatch; last: PltMessage }>();
         for (const m of chunk) {
-        const id = `${m.topic}\u0000${m.partition}`;
-        let entry = byPartition.get(id);
-        if (!entry) byPartition.set(id, (entry = { batch: { topic: m.topic, partition: m.partition, messages: [] }, last: m }));
-        entry.batch.messages.push({
-          topic: m.topic,
-          partition: m.partition,
-          offset: m.offset,
-          key: m.key && m.key.length > 0 ? m.key : null,
-          value: m.value && m.value.length > 0 ? m.value : null,
-          timestamp: Number(m.timestamp),
-          headers: headersToStrings(m.headers),
-        });
-        entry.last = m;
+          const id = `${m.topic}\u0000${m.partition}`;
+          let entry = byPartition.get(id);
+          if (!entry) byPartition.set(id, (entry = { batch: { topic: m.topic, partition: m.partition, messages: [] }, last: m }));
+          entry.batch.messages.push({
+            topic: m.topic,
+            partition: m.partition,
+            offset: m.offset,
+            // The client gives undefined for a null key or value (a tombstone); zero-length stays zero-length.
+            key: m.key ?? null,
+            value: m.value ?? null,
+            timestamp: Number(m.timestamp),
+            headers: headersToStrings(m.headers),
+          });
+          entry.last = m;
         }
-        for (const { batch, last } of byPartition.values()) {
-        await run.eachBatch(batch);
-        await last.commit();
-        }
+        const commit = run.commitOffsets ?? true;
+        const pending = [...byPartition.values()];
+        let failure: unknown;
+        const worker = async () => {
+          for (let next = pending.shift(); next && failure === undefined; next = pending.shift()) {
+            try {
+              await run.eachBatch(next.batch);
+            } catch (error) {
+              failure ??= new HandlerFailed(error);
+              return;
+            }
+            if (commit) await next.last.commit();
+          }
+        };
+        const workers = Math.max(1, Math.min(run.partitionConcurrency ?? DEFAULT_PARTITION_CONCURRENCY, pending.length));
+        await Promise.all(Array.from({ length: workers }, worker));
+        if (failure !== undefined) throw failure;
       }
 
       /**
@@ -102,7 +143,7 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
        * load; 'data' is the mode the client is built and tested for.)
        */
       function pump(run: ConsumeOptions, s: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
-        const max = run.maxBatchSize ?? 5_000;
+        const max = run.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
         let chunk: PltMessage[] = [];
         let scheduled = false;
         let flushing: Promise<void> | undefined;
@@ -116,12 +157,7 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
           const batch = chunk;
           chunk = [];
           flushing = deliver(run, batch)
-            .catch((err: unknown) => {
-              if (stopping) return;
-              stopping = true;
-              log.error({ err, component: 'platformatic-consumer' }, 'consumer stopped on an error');
-              run.onCrash?.(err);
-            })
+            .catch((err: unknown) => crash(run, err))
             .finally(() => {
               flushing = undefined;
               if (chunk.length > 0 && !stopping) schedule();
@@ -151,15 +187,13 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
 
       return {
         async run(run: ConsumeOptions) {
-          stream = await consumer.consume({
+          stream = await wrapped('platformatic', 'consumer run', () => consumer.consume({
             topics: [...run.topics],
             autocommit: false,
             mode: 'committed',
             fallbackMode: run.fromBeginning ? 'earliest' : 'latest',
-          });
-          stream.on('error', (err) => {
-            if (!stopping) run.onCrash?.(err);
-          });
+          }));
+          stream.on('error', (err) => crash(run, err));
           loop = pump(run, stream);
         },
         pause() {
@@ -171,11 +205,9 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
           resumeFlow();
         },
         async stop() {
+          if (crashed) return crashed;
           stopping = true;
-          await drained();
-          await loop;
-          await stream?.close();
-          await consumer.close(true);
+          await wrapped('platformatic', 'consumer stop', close);
         },
       };
     },
@@ -185,7 +217,7 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
       // Offsets are listed through a consumer that never joins a group.
       const probe = new PltConsumer({ ...base, groupId: `tether-admin-probe-${process.pid}` });
       return {
-        async createTopics(specs: readonly TopicSpec[]) {
+        createTopics: (specs: readonly TopicSpec[]) => wrapped('platformatic', 'createTopics', async () => {
           const existing = new Set(await admin.listTopics());
           for (const spec of specs.filter((s) => !existing.has(s.name))) {
             await admin.createTopics({
@@ -193,6 +225,9 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
               partitions: spec.partitions,
               replicas: 1,
               configs: Object.entries(topicConfigEntries(spec)).map(([name, value]) => ({ name, value })),
+            }).catch((err: unknown) => {
+              // Another service created it since the listing (services start together): left as it is, as kafkajs does.
+              if (!onlyAlreadyExists(err)) throw err;
             });
           }
           if (specs.length > 0) {
@@ -205,12 +240,12 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
               });
             });
           }
-        },
-        async deleteTopics(names) {
+        }),
+        deleteTopics: (names) => wrapped('platformatic', 'deleteTopics', async () => {
           if (names.length > 0) await admin.deleteTopics({ topics: [...names] });
-        },
-        listTopics: () => admin.listTopics(),
-        async topicOffsets(topic): Promise<PartitionOffsets[]> {
+        }),
+        listTopics: () => wrapped('platformatic', 'listTopics', () => admin.listTopics()),
+        topicOffsets: (topic) => wrapped('platformatic', 'topicOffsets', async (): Promise<PartitionOffsets[]> => {
           const [low, high] = await Promise.all([
             retryTransient(() => probe.listOffsets({ topics: [topic], timestamp: -2n })),
             retryTransient(() => probe.listOffsets({ topics: [topic], timestamp: -1n })),
@@ -218,21 +253,38 @@ export function platformaticClient(connection: KafkaConnection, log: Logger): Ka
           const lows = low.get(topic) ?? [];
           const highs = high.get(topic) ?? [];
           return highs.map((h, partition) => ({ partition, low: lows[partition] ?? 0n, high: h }));
-        },
-        async groupOffsets(groupId, topic) {
-          const [group] = await admin.listConsumerGroupOffsets({ groups: [groupId] });
+        }),
+        groupOffsets: (groupId, topic) => wrapped('platformatic', 'groupOffsets', async () => {
+          const [group] = await retryTransient(() => admin.listConsumerGroupOffsets({ groups: [groupId] }));
           const out = new Map<number, bigint>();
           for (const t of group?.topics ?? []) {
             if (t.name !== topic) continue;
             for (const p of t.partitions) out.set(p.partitionIndex, p.committedOffset);
           }
           return out;
-        },
-        async close() {
+        }),
+        close: () => wrapped('platformatic', 'admin close', async () => {
           await probe.close(true);
           await admin.close();
-        },
+        }),
       };
     },
   };
+}
+
+/** A handler's throw, carried through the delivery loop to onCrash as the handler's own error. */
+class HandlerFailed extends Error {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    super('eachBatch handler threw', { cause: error });
+    this.error = error;
+    this.name = 'TetherHandlerFailed';
+  }
+}
+
+/** TOPIC_ALREADY_EXISTS, alone or as every error of a grouped one. */
+function onlyAlreadyExists(err: unknown): boolean {
+  const e = err as { apiId?: unknown; errors?: unknown } | null;
+  if (e?.apiId === 'TOPIC_ALREADY_EXISTS') return true;
+  return Array.isArray(e?.errors) && e.errors.length > 0 && e.errors.every(onlyAlreadyExists);
 }

@@ -1,4 +1,11 @@
-import type { ProduceRecord, TopicSpec } from './types.ts';
+import { TetherError, isRetriable, tetherError } from '#errors';
+import type { KafkaClientName, ProduceRecord, TopicSpec } from './types.ts';
+
+/** Most messages one eachBatch call gets unless the caller says otherwise (both adapters). */
+export const DEFAULT_MAX_BATCH_SIZE = 5_000;
+
+/** Partitions whose batches are handled at once unless the caller says otherwise (both adapters). */
+export const DEFAULT_PARTITION_CONCURRENCY = 3;
 
 export function groupByTopic(records: readonly ProduceRecord[]): Map<string, ProduceRecord[]> {
   const byTopic = new Map<string, ProduceRecord[]>();
@@ -89,15 +96,49 @@ export async function retryTransient<T>(call: () => Promise<T>, timeoutMs = 30_0
     try {
       return await call();
     } catch (err) {
-      if (!transient(err) || Date.now() > deadline) throw err;
+      if (!clientSaysRetriable(err) || Date.now() > deadline) throw err;
     }
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
 
-/** kafkajs marks an error `retriable`, @platformatic/kafka `canRetry` (on it or, for grouped errors, on each inner one). */
-function transient(err: unknown): boolean {
-  const e = err as { retriable?: unknown; canRetry?: unknown; errors?: unknown } | null;
-  if (e?.retriable === true || e?.canRetry === true) return true;
-  return Array.isArray(e?.errors) && e.errors.length > 0 && e.errors.every(transient);
+/**
+ * The client's own verdict on an error: kafkajs marks an error `retriable`,
+ * @platformatic/kafka `canRetry` (on it or, for grouped errors, on every inner
+ * one). An error kafkajs gave up on after its own retries
+ * (KafkaJSNumberOfRetriesExceeded) is as retriable as its cause; a bare
+ * socket error counts as the network trouble it is.
+ */
+export function clientSaysRetriable(err: unknown): boolean {
+  if (err === null || typeof err !== 'object') return false;
+  if (TetherError.is(err)) return err.retriable;
+  const e = err as { retriable?: unknown; canRetry?: unknown; errors?: unknown; name?: unknown; cause?: unknown };
+  if (e.retriable === true || e.canRetry === true) return true;
+  if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every(clientSaysRetriable)) return true;
+  if (e.name === 'KafkaJSNumberOfRetriesExceeded') return clientSaysRetriable(e.cause);
+  return e.retriable === undefined && e.canRetry === undefined && isRetriable(err);
+}
+
+/**
+ * Every failure an adapter passes on is a TetherError TETHER_KAFKA whose
+ * `retriable` is the client's own classification, with the client's error as
+ * the cause (its code in context): callers never see a client's error types.
+ */
+export function kafkaError(client: KafkaClientName, action: string, err: unknown): TetherError {
+  if (TetherError.is(err)) return err;
+  const clientCode = (err as { code?: unknown; type?: unknown } | null)?.code ?? (err as { type?: unknown } | null)?.type;
+  return tetherError('TETHER_KAFKA', `kafka ${action} failed (${client}): ${err instanceof Error ? err.message : String(err)}`, {
+    retriable: clientSaysRetriable(err),
+    cause: err,
+    context: { client, action, ...(typeof clientCode === 'string' ? { clientCode } : {}) },
+  });
+}
+
+/** Runs one client call, passing any failure on as kafkaError. */
+export async function wrapped<T>(client: KafkaClientName, action: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw kafkaError(client, action, err);
+  }
 }

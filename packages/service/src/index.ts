@@ -6,4 +6,5 @@ export { deadLetterWriter, MAX_ORIGINAL_BYTES } from './dead-letter.ts';
 export type { DeadLetterInput, DeadLetterStage, DeadLetterWriter } from './dead-letter.ts';
 export { onShutdown } from './lifecycle.ts';
 export { connectPipeline } from './pipeline.ts';
+export { instanceName, STATIC_MEMBER_SESSION_TIMEOUT_MS } from './instance.ts';
 export type { Pipeline } from './pipeline.ts';

@@ -3,8 +3,7 @@
 // local state. On start the topic is read to its end; the last value per
 // key wins (a key always lands on one partition, read in offset order).
 import { randomBytes } from 'node:crypto';
-import { tetherError } from '#errors';
-import type { KafkaClient, Producer } from '#kafka';
+import { readToEnd, type KafkaClient, type Producer } from '#kafka';
 import type { Logger } from '#log';
 import type { Codec, IngestCheckpoint } from '#schemas';
 import { assembleCursor, chunkCursor, ownerOfPart, parseManifest, partKeys } from './checkpoint-chunks.ts';
@@ -81,10 +80,8 @@ export function createMemoryCheckpointStore(initial: Iterable<IngestCheckpoint> 
 }
 
 /**
- * Reads the checkpoint topic from the beginning to its current end. A
- * throwaway consumer group is used because the Kafka surface offers group
- * consumers only; its committed offsets expire with the broker's offsets
- * retention and are never read again.
+ * Reads the checkpoint topic from the beginning to its end at the start
+ * (readToEnd: a reader that commits nothing), keeping the last value per id.
  */
 export async function restoreCheckpoints(options: {
   client: KafkaClient;
@@ -95,59 +92,28 @@ export async function restoreCheckpoints(options: {
   keep?: (id: string) => boolean;
   timeoutMs?: number;
 }): Promise<Map<string, IngestCheckpoint>> {
-  const admin = await options.client.admin();
-  let ends: Map<number, bigint>;
-  try {
-    const offsets = await admin.topicOffsets(options.topic);
-    ends = new Map(offsets.filter((o) => o.high > o.low).map((o) => [o.partition, o.high]));
-  } finally {
-    await admin.close();
-  }
   const latest = new Map<string, IngestCheckpoint>();
-  if (ends.size === 0) return latest;
-
-  const consumer = options.client.consumer({ groupId: `tether-checkpoint-restore-${randomBytes(6).toString('hex')}`, maxWaitMs: 100 });
-  const positions = new Map<number, bigint>();
-  const caughtUp = () => [...ends].every(([partition, high]) => (positions.get(partition) ?? -1n) + 1n >= high);
-  let finish!: () => void;
-  let fail!: (err: unknown) => void;
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
-  });
-  const timer = setTimeout(
-    () => fail(tetherError('TETHER_KAFKA', `checkpoints topic ${options.topic} not read to its end within ${options.timeoutMs ?? 120_000} ms`, { retriable: true })),
-    options.timeoutMs ?? 120_000,
-  );
-  try {
-    await consumer.run({
-      topics: [options.topic],
-      fromBeginning: true,
-      onCrash: fail,
-      eachBatch: async (batch) => {
-        for (const message of batch.messages) {
-          const id = message.key?.toString('utf8');
-          positions.set(batch.partition, message.offset);
-          if (id === undefined || (options.keep && !options.keep(ownerOfPart(id) ?? id))) continue;
-          if (message.value === null) {
-            latest.delete(id);
-            continue;
-          }
-          try {
-            latest.set(id, await options.codec.decode('ingestCheckpoints', message.value));
-          } catch (err) {
-            // An unreadable checkpoint restarts that feed from its default start; it never stops the others.
-            options.log.error({ err, checkpointId: id, offset: String(message.offset) }, 'unreadable checkpoint ignored');
-          }
+  await readToEnd(options.client, {
+    topics: [options.topic],
+    groupId: `tether-checkpoint-restore-${randomBytes(6).toString('hex')}`,
+    timeoutMs: options.timeoutMs,
+    onBatch: async (batch) => {
+      for (const message of batch.messages) {
+        const id = message.key?.toString('utf8');
+        if (id === undefined || (options.keep && !options.keep(ownerOfPart(id) ?? id))) continue;
+        if (message.value === null) {
+          latest.delete(id);
+          continue;
         }
-        if (caughtUp()) finish();
-      },
-    });
-    await done;
-  } finally {
-    clearTimeout(timer);
-    await consumer.stop().catch((err: unknown) => options.log.warn({ err }, 'checkpoint reader did not stop cleanly'));
-  }
+        try {
+          latest.set(id, await options.codec.decode('ingestCheckpoints', message.value));
+        } catch (err) {
+          // An unreadable checkpoint restarts that feed from its default start; it never stops the others.
+          options.log.error({ err, checkpointId: id, offset: String(message.offset) }, 'unreadable checkpoint ignored');
+        }
+      }
+    },
+  });
   const restored = reassemble(latest, options.log);
   options.log.info({ topic: options.topic, checkpoints: restored.size }, 'checkpoints restored');
   return restored;

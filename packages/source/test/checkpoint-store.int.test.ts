@@ -2,7 +2,7 @@
 // the next restores (latest value per id, whatever partition it is on).
 import { afterAll, describe, expect, it } from 'vitest';
 import { topicNames } from '#config';
-import { createKafkaClient } from '#kafka';
+import { createKafkaClient, readToEnd } from '#kafka';
 import { createLogger } from '#log';
 import { createCodec, createRegistryClient } from '#schemas';
 import { createTopics, testConfig, testKafka, uniqueTopicPrefix, waitFor } from '#testkit';
@@ -75,21 +75,12 @@ describe('Kafka checkpoint store', () => {
 
       // What the topic holds per key, latest first: every first-generation part ends in a tombstone.
       const latestValue = new Map<string, boolean>();
-      const reader = kafka.consumer({ groupId: `${prefix}parts-reader`, maxWaitMs: 100 });
-      const admin = await kafka.admin();
-      const end = (await admin.topicOffsets(topics.ingestCheckpoints)).reduce((sum, p) => sum + Number(p.high), 0);
-      await admin.close();
-      let read = 0;
-      await reader.run({
+      await readToEnd(kafka, {
         topics: [topics.ingestCheckpoints],
-        fromBeginning: true,
-        eachBatch: async (batch) => {
+        onBatch: async (batch) => {
           for (const m of batch.messages) latestValue.set(m.key!.toString(), m.value !== null);
-          read += batch.messages.length;
         },
       });
-      await waitFor(() => read >= end, { what: 'the checkpoint topic read to its end' });
-      await reader.stop();
       const parts = [...latestValue].filter(([key]) => key.includes('#chunk/'));
       const live = parts.filter(([, hasValue]) => hasValue).length;
       expect(live).toBeGreaterThan(0);

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { commonEnvSchema, loadConfig, type CommonConfig, type TopicRole } from '#config';
-import { createKafkaClient, ensureTetherTopics, type KafkaClientName, type KafkaClient } from '#kafka';
+import { createKafkaClient, ensureTetherTopics, readToEnd, type KafkaClientName, type KafkaClient } from '#kafka';
 import { createLogger, type Logger } from '#log';
 import type { Codec, RecordForTopic } from '#schemas';
 
@@ -85,26 +85,17 @@ export function freePort(): Promise<number> {
     });
   });
 }
-/** Every record on a topic up to its end when called, decoded, with its key (a throwaway group reads it). */
+/** Every record on a topic up to its end when called, decoded, with its key (readToEnd). */
 export async function readTopicToEnd<R extends TopicRole>(
   client: KafkaClient, codec: Codec, role: R, topic: string,
 ): Promise<Array<{ key: string; value: RecordForTopic[R] }>> {
-  const admin = await client.admin();
-  const expected = await admin.topicOffsets(topic).then((ps) => ps.reduce((n, p) => n + Number(p.high - p.low), 0)).finally(() => admin.close());
   const out: Array<{ key: string; value: RecordForTopic[R] }> = [];
-  const consumer = client.consumer({ groupId: uniqueName('topic-reader'), maxWaitMs: 100 });
-  await consumer.run({
+  await readToEnd(client, {
     topics: [topic],
-    fromBeginning: true,
-    eachBatch: async (batch) => {
+    onBatch: async (batch) => {
       for (const m of batch.messages) out.push({ key: m.key!.toString(), value: await codec.decode(role, m.value!) });
     },
   });
-  try {
-    await waitFor(() => out.length >= expected || undefined, { what: `${expected} records on ${topic}` });
-  } finally {
-    await consumer.stop();
-  }
   return out;
 }
 

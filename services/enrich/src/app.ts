@@ -2,11 +2,13 @@
 // identity topics, then raw access events consumed, enriched as of their time
 // and produced to tether.access.enriched. No I/O happens until start().
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { CONSUMER_GROUPS } from '#config';
 import { ensureTetherTopics, type Admin, type Consumer, type Producer } from '#kafka';
 import type { Logger } from '#log';
-import { connectPipeline, deadLetterWriter, startOpsServer, type HealthReport, type LifecycleState, type OpsServer } from '#service';
+import {
+  STATIC_MEMBER_SESSION_TIMEOUT_MS, connectPipeline, deadLetterWriter, instanceName, startOpsServer,
+  type HealthReport, type LifecycleState, type OpsServer,
+} from '#service';
 import type { EnrichConfig } from './config.ts';
 import { createEventProcessor, type EventProcessor } from './event-processor.ts';
 import { createIdentityFollower, type IdentityFollower } from './identity-follower.ts';
@@ -38,7 +40,10 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
   const now = deps.now ?? Date.now;
   const metrics = deps.metrics ?? createEnrichMetrics();
   const store = new IdentityStore();
-  const instance = `${config.TETHER_ENRICH_INSTANCE_ID ?? `${hostname()}-${process.pid}`}-${randomBytes(4).toString('hex')}`;
+  // Stable across restarts: the events group's static member id.
+  const memberName = instanceName(config.TETHER_ENRICH_INSTANCE_ID, 'enrich');
+  // Unique to this start: the identity reader re-reads everything.
+  const instance = `${memberName}-${randomBytes(4).toString('hex')}`;
 
   let state: LifecycleState = 'starting';
   let ops: OpsServer | undefined;
@@ -110,8 +115,8 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
 
       const identityGroup = `${config.TETHER_TOPIC_PREFIX}${CONSUMER_GROUPS.enrichIdentity}-${instance}`;
       follower = createIdentityFollower({
-        consumer: pipeline.kafka.consumer.consumer({ groupId: identityGroup, maxWaitMs: 250 }),
-        admin,
+        client: pipeline.kafka.consumer,
+        groupId: identityGroup,
         codec: pipeline.codec,
         topics: pipeline.topics,
         store,
@@ -127,11 +132,14 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
       await admin.close();
       admin = undefined;
 
-      // A batch may wait up to the late-data wait: the session must outlive it.
+      // A static member, so a restart takes its partitions back at once. With kafkajs (no static
+      // membership, heartbeats only between batches) a batch may wait up to the late-data wait:
+      // the session must outlive it.
       events = pipeline.kafka.consumer.consumer({
         groupId: `${config.TETHER_TOPIC_PREFIX}${CONSUMER_GROUPS.enrich}`,
+        groupInstanceId: memberName,
         maxWaitMs: 100,
-        sessionTimeoutMs: Math.max(30_000, config.TETHER_ENRICH_LATE_WAIT_MS + 30_000),
+        sessionTimeoutMs: Math.max(STATIC_MEMBER_SESSION_TIMEOUT_MS, config.TETHER_ENRICH_LATE_WAIT_MS + 30_000),
       });
       await events.run({
         topics: [pipeline.topics.accessRaw],

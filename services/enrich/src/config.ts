@@ -27,8 +27,10 @@ export const enrichEnvSchema = z.object({
   /** /health and /metrics; 0 picks a free port. */
   TETHER_ENRICH_PORT: env.int(9410, 0, 65_535),
   /**
-   * Names this instance in its identity consumer group; a random suffix is
-   * always added so a restart re-reads the identity topics from the beginning.
+   * Names this instance: its static membership of the events group
+   * (group.instance.id, so a restart takes its partitions back at once), and
+   * its identity reader's group (with a random suffix, re-read on every
+   * start). Default `<hostname>-enrich`; instances sharing a host need their own.
    */
   TETHER_ENRICH_INSTANCE_ID: env.optionalString(),
   /** Graceful stop budget: drain the batch in hand, flush waiting events, commit. */

@@ -1,11 +1,12 @@
 // Restores identity state at start-up and keeps it current: reads the four
 // compacted identity topics from the beginning up to the end they had when
-// the instance started (their high watermarks), reporting progress, and then
-// keeps following them. The consumer group is unique to this instance and
-// this start, so every instance holds the full tables (GlobalKTable-style)
-// and a restart re-reads them instead of resuming from committed offsets.
+// the instance started (their high watermarks, through the toolkit's topic
+// reader), reporting progress, and then keeps following them. The reader's
+// group is unique to this instance and this start and commits nothing, so
+// every instance holds the full tables (GlobalKTable-style) and a restart
+// re-reads them.
 import { isRetriable } from '#errors';
-import type { Admin, ConsumedBatch, ConsumedMessage, Consumer } from '#kafka';
+import { openTopicReader, type ConsumedBatch, type ConsumedMessage, type KafkaClient, type TopicReader } from '#kafka';
 import type { Logger } from '#log';
 import type { Codec } from '#schemas';
 import type { DeadLetterInput, DeadLetterWriter } from '#service';
@@ -13,8 +14,9 @@ import { COMPONENT, type EnrichMetrics } from './metrics.ts';
 import { IDENTITY_ROLES, type ApplyOutcome, type IdentityRecords, type IdentityRole, type IdentityStore } from './store/identity-store.ts';
 
 export interface IdentityFollowerDeps {
-  consumer: Consumer;
-  admin: Admin;
+  client: KafkaClient;
+  /** The reader's consumer group: unique to this instance and start. */
+  groupId: string;
   codec: Codec;
   topics: Readonly<Record<IdentityRole, string>>;
   store: IdentityStore;
@@ -27,6 +29,8 @@ export interface IdentityFollowerDeps {
   onCrash(err: unknown): void;
   progressIntervalMs?: number;
   maxBatchSize?: number;
+  /** Longest the initial restore may take before start() fails (default 30 min). */
+  restoreTimeoutMs?: number;
 }
 
 export interface RestoreProgress {
@@ -46,13 +50,11 @@ export interface IdentityFollower {
 export function createIdentityFollower(deps: IdentityFollowerDeps): IdentityFollower {
   const { codec, store, metrics, log, now } = deps;
   const roleOf = new Map<string, IdentityRole>(IDENTITY_ROLES.map((role) => [deps.topics[role], role]));
-  /** '<topic>\0<partition>' -> the high watermark to reach before the restore is complete. */
-  const remaining = new Map<string, bigint>();
+  let reader: TopicReader | undefined;
   let restored = false;
   let records = 0;
+  let remainingPartitions = 0;
   let startedAt = 0;
-  let markRestored: () => void = () => undefined;
-  let failRestore: (err: unknown) => void = () => undefined;
 
   async function handleBatch(batch: ConsumedBatch): Promise<void> {
     const role = roleOf.get(batch.topic);
@@ -81,15 +83,8 @@ export function createIdentityFollower(deps: IdentityFollowerDeps): IdentityFoll
     records += batch.messages.length;
     updateEntityGauges();
 
-    if (!restored) {
-      const id = `${batch.topic}\u0000${batch.partition}`;
-      const high = remaining.get(id);
-      const last = batch.messages[batch.messages.length - 1]?.offset;
-      if (high !== undefined && last !== undefined && last + 1n >= high) remaining.delete(id);
-      metrics.restoreRecords.set(records);
-      metrics.restoreRemainingPartitions.set(remaining.size);
-      if (remaining.size === 0) markRestored();
-    } else if ((outcomes.get('added') ?? 0) + (outcomes.get('replaced') ?? 0) + (outcomes.get('removed') ?? 0) > 0) {
+    if (!restored) metrics.restoreRecords.set(records);
+    else if ((outcomes.get('added') ?? 0) + (outcomes.get('replaced') ?? 0) + (outcomes.get('removed') ?? 0) > 0) {
       deps.onChange();
     }
   }
@@ -113,7 +108,7 @@ export function createIdentityFollower(deps: IdentityFollowerDeps): IdentityFoll
   }
 
   function progress(): RestoreProgress {
-    return { restored, records, remainingPartitions: remaining.size, elapsedMs: startedAt === 0 ? 0 : now() - startedAt };
+    return { restored, records, remainingPartitions, elapsedMs: startedAt === 0 ? 0 : now() - startedAt };
   }
 
   return {
@@ -121,38 +116,35 @@ export function createIdentityFollower(deps: IdentityFollowerDeps): IdentityFoll
 
     async start() {
       startedAt = now();
-      for (const role of IDENTITY_ROLES) {
-        const topic = deps.topics[role];
-        for (const { partition, low, high } of await deps.admin.topicOffsets(topic)) {
-          if (high > low) remaining.set(`${topic}\u0000${partition}`, high);
-        }
-      }
       metrics.restored.set(0);
-      metrics.restoreRemainingPartitions.set(remaining.size);
-      log.info({ partitions: remaining.size }, 'restoring identity state');
-      const done = new Promise<void>((resolve, reject) => {
-        markRestored = resolve;
-        failRestore = reject;
-      });
-      if (remaining.size === 0) markRestored();
-
+      log.info('restoring identity state');
       const ticker = setInterval(() => log.info(progress(), 'restoring identity state: progress'), deps.progressIntervalMs ?? 5_000);
       try {
-        await deps.consumer.run({
+        reader = await openTopicReader(deps.client, {
           topics: IDENTITY_ROLES.map((role) => deps.topics[role]),
-          fromBeginning: true,
+          groupId: deps.groupId,
+          maxWaitMs: 250,
           maxBatchSize: deps.maxBatchSize,
-          eachBatch: handleBatch,
-          onCrash: (err) => {
-            failRestore(err);
-            deps.onCrash(err);
+          timeoutMs: deps.restoreTimeoutMs ?? 30 * 60_000,
+          onBatch: handleBatch,
+          onProgress: (p) => {
+            remainingPartitions = p.remainingPartitions;
+            metrics.restoreRemainingPartitions.set(p.remainingPartitions);
           },
+          onCrash: deps.onCrash,
         });
-        await done;
+        remainingPartitions = reader.progress().remainingPartitions;
+        metrics.restoreRemainingPartitions.set(remainingPartitions);
+        log.info({ partitions: remainingPartitions }, 'identity partitions to restore');
+        await reader.caughtUp.catch((err: unknown) => {
+          deps.onCrash(err);
+          throw err;
+        });
       } finally {
         clearInterval(ticker);
       }
       restored = true;
+      remainingPartitions = 0;
       const elapsedMs = now() - startedAt;
       metrics.restored.set(1);
       metrics.restoreSeconds.set(elapsedMs / 1000);
@@ -160,6 +152,8 @@ export function createIdentityFollower(deps: IdentityFollowerDeps): IdentityFoll
       log.info({ records, elapsedMs, ...store.counts() }, 'identity state restored');
     },
 
-    stop: () => deps.consumer.stop(),
+    stop: async () => {
+      await reader?.stop();
+    },
   };
 }

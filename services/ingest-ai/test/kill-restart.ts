@@ -6,9 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { topicNames, type TopicRole } from '#config';
-import type { KafkaClient } from '#kafka';
+import { readToEnd, type KafkaClient } from '#kafka';
 import { createCodec, createRegistryClient, type Codec, type RecordForTopic } from '#schemas';
-import { createTopics, testConfig, testKafka, uniqueName, uniqueTopicPrefix, waitFor } from '#testkit';
+import { createTopics, testConfig, testKafka, uniqueTopicPrefix, waitFor } from '#testkit';
 import type { Platform } from '../src/normalise/common.ts';
 import { fakePlatform, serveFake, type FakeOptions, type FakePlatform } from './fake-platforms.ts';
 
@@ -136,23 +136,14 @@ export async function recordsOn(kafka: KafkaClient, topic: string): Promise<numb
   }
 }
 
-/** Reads a topic from the beginning to its current end and decodes every value. */
+/** Reads a topic from the beginning to its current end and decodes every value (tombstones skipped). */
 export async function readAll<R extends TopicRole>(kafka: KafkaClient, codec: Codec, role: R, topic: string): Promise<RecordForTopic[R][]> {
-  const expected = await recordsOn(kafka, topic);
   const out: RecordForTopic[R][] = [];
-  if (expected === 0) return out;
-  const consumer = kafka.consumer({ groupId: uniqueName('ingest-ai-test'), maxWaitMs: 100 });
-  await consumer.run({
+  await readToEnd(kafka, {
     topics: [topic],
-    fromBeginning: true,
-    eachBatch: async (batch) => {
+    onBatch: async (batch) => {
       for (const m of batch.messages) if (m.value) out.push(await codec.decode(role, m.value));
     },
   });
-  try {
-    await waitFor(() => out.length >= expected || undefined, { what: `${expected} records on ${topic} (have ${out.length})` });
-  } finally {
-    await consumer.stop();
-  }
   return out;
 }

@@ -6,7 +6,10 @@ import { TABLES, createClickHouse, loggableClickHouseMessage, type ClickHouse, t
 import { errorMessage } from '#errors';
 import type { Producer } from '#kafka';
 import type { Logger } from '#log';
-import { connectPipeline, deadLetterWriter, startOpsServer, type HealthReport, type LifecycleState, type OpsServer, type Pipeline } from '#service';
+import {
+  STATIC_MEMBER_SESSION_TIMEOUT_MS, connectPipeline, deadLetterWriter, instanceName, startOpsServer,
+  type HealthReport, type LifecycleState, type OpsServer, type Pipeline,
+} from '#service';
 import type { SinkConfig, SinkStreamName } from './config.ts';
 import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
 import { redactSecrets } from './redact.ts';
@@ -47,6 +50,8 @@ export interface SinkDeps {
 export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
   const { log } = deps;
   const metrics = deps.metrics ?? createSinkMetrics();
+  // Stable across restarts: the static member id in every stream group.
+  const memberName = instanceName(config.TETHER_SINK_INSTANCE_ID, SERVICE);
   let state: LifecycleState = 'starting';
   let pipeline: Pipeline | undefined;
   let producer: Producer | undefined;
@@ -107,8 +112,12 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
         streams.push(createStreamSink({
           spec,
           topics: pipeline.topics,
+          // A static member of each stream's group (the id is unique per group, so one name serves all
+          // three): a restart takes its partitions back at once instead of waiting for the old session.
           consumer: () => pipeline!.kafka.consumer.consumer({
             groupId: spec.groupId,
+            groupInstanceId: memberName,
+            sessionTimeoutMs: STATIC_MEMBER_SESSION_TIMEOUT_MS,
             maxBytesPerPartition: config.TETHER_SINK_FETCH_BYTES_PER_PARTITION,
           }),
           codec: pipeline.codec,

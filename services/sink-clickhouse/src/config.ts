@@ -30,6 +30,13 @@ export const sinkEnvSchema = z.object({
   TETHER_SINK_INSERT_TIMEOUT_MS: env.int(30_000, 1_000, 600_000),
   /** /health and /metrics; 0 picks a free port. */
   TETHER_SINK_PORT: env.int(9420, 0, 65_535),
+  /**
+   * Names this instance: its static member id in each stream's group
+   * (group.instance.id), so a restart under the same name takes its
+   * partitions back at once. Default `<hostname>-sink-clickhouse`; instances
+   * sharing a host need their own.
+   */
+  TETHER_SINK_INSTANCE_ID: env.optionalString(),
   /** Graceful stop budget: write the buffered rows, commit, leave the groups. */
   TETHER_SINK_SHUTDOWN_GRACE_MS: env.int(30_000, 1_000, 600_000),
 });
