@@ -61,12 +61,17 @@ export function couldImprove(resolution: Resolution): boolean {
     awaitsIdentity(resolution) ||
     resolution.method === PERSON_METHOD.platformAccountOnly ||
     resolution.method === PERSON_METHOD.deviceUser ||
-    (resolution.method === PERSON_METHOD.unresolved && resolution.deviceHint)
+    // Device data may arrive after the event (an agent's results shipped late): the device is still to be named.
+    (resolution.device === null && resolution.deviceHint)
   );
 }
 
-/** Whether the new resolution names a directory person other than (or otherwise than) the last one emitted. */
+/**
+ * Whether the new resolution names a directory person other than (or otherwise than) the last one
+ * emitted, or names the device the last one could not.
+ */
 function improved(before: Resolution, after: Resolution): boolean {
+  if (before.device === null && after.device !== null && after.method === before.method && after.person?.person_id === before.person?.person_id) return true;
   if (after.method === PERSON_METHOD.unresolved || after.method === PERSON_METHOD.platformAccountOnly) return false;
   return after.method !== before.method || after.person?.person_id !== before.person?.person_id;
 }

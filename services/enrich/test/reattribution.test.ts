@@ -72,6 +72,20 @@ describe('re-attribution window', () => {
     expect(h.window.size).toBe(2);
   });
 
+  it('remembers a named person whose device is not known yet, and emits again once device data names it', async () => {
+    const h = harness();
+    const noDevice = { ...resolution('direct_email', 'p-e'), deviceHint: true };
+    h.window.remember('e', 'e', noDevice);
+    h.window.remember('f', 'f', { ...resolution('direct_email', 'p-f'), deviceHint: false });
+    expect(h.window.size).toBe(1);
+    h.current.set('e', noDevice);
+    await h.change();
+    expect(h.emitted).toEqual([]);
+    h.current.set('e', { ...noDevice, device: { device_id: 'serial:X' } as Resolution['device'] });
+    await h.change();
+    expect(h.emitted).toEqual([{ item: 'e', method: 'direct_email' }]);
+  });
+
   it('forgets the oldest beyond its size and anything older than its age', async () => {
     const h = harness({ maxEvents: 3, maxAgeMs: 10_000 });
     for (const id of ['a', 'b', 'c', 'd']) {

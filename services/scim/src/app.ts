@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { tetherError, TetherError } from '#errors';
-import type { Admin, Producer } from '#kafka';
+import type { Producer } from '#kafka';
 import type { Logger } from '#log';
 import { connectPipeline, deadLetterWriter, type DeadLetterWriter, type HealthReport, type LifecycleState, type Pipeline } from '#service';
 import type { ScimConfig } from './config.ts';
@@ -36,16 +36,13 @@ export async function openScimCore(config: Readonly<ScimConfig>, deps: ScimAppDe
   const log = deps.log;
   const instance = randomBytes(4).toString('hex');
   const pipeline = await connectPipeline(config, `tether-scim-${instance}`, log);
-  let admin: Admin | undefined = await pipeline.kafka.admin.admin();
   let producer: Producer | undefined;
   try {
     const started = Date.now();
     const { directory, records } = await restoreDirectory({
-      client: pipeline.kafka.consumer, admin, codec: pipeline.codec, usersTopic: pipeline.topics.identityUsers,
+      client: pipeline.kafka.consumer, codec: pipeline.codec, usersTopic: pipeline.topics.identityUsers,
       groupsTopic: pipeline.topics.identityGroups, groupId: `${config.TETHER_TOPIC_PREFIX}tether-scim-restore-${instance}`, log,
     });
-    await admin.close();
-    admin = undefined;
     log.info({ records, ms: Date.now() - started, ...directory.counts() }, 'SCIM state restored from the identity topics');
     producer = await pipeline.kafka.producer.producer();
     const send = producer;
@@ -81,7 +78,6 @@ export async function openScimCore(config: Readonly<ScimConfig>, deps: ScimAppDe
     const deadLetters = deadLetterWriter({ service: 'scim', dlqTopic: pipeline.topics.dlq, codec: pipeline.codec, producer });
     return { service, pipeline, producer, deadLetters, restoredRecords: records, close: () => send.close() };
   } catch (err) {
-    await admin?.close().catch(() => undefined);
     await producer?.close().catch(() => undefined);
     throw err;
   }

@@ -5,66 +5,12 @@
 // Tombstones are not followed: the service never writes them, and one that
 // removed a User's latest version would leave the state one version ahead.
 import { isRetriable } from '#errors';
-import type { Admin, ConsumedMessage, KafkaClient } from '#kafka';
+import { readToEnd, type KafkaClient } from '#kafka';
 import type { Logger } from '#log';
 import type { Codec, GroupVersion, PersonVersion } from '#schemas';
 import { isObject, type JsonObject } from './canonical.ts';
 import { Directory, type GroupEntry, type UserEntry } from './directory.ts';
 import { FEED, type DirectoryRecord } from './person.ts';
-
-/**
- * Reads topics from the beginning to the end they had when called (their
- * high watermarks), through a throwaway consumer group, handing each
- * message on in offset order per partition. The same approach as the enrich
- * identity restore, kept to one function so the shared read-to-end
- * primitive packages/kafka is getting can replace it.
- */
-export async function readTopicsToEnd(
-  client: KafkaClient,
-  admin: Admin,
-  topics: readonly string[],
-  groupId: string,
-  onMessage: (message: ConsumedMessage) => Promise<void> | void,
-): Promise<number> {
-  const remaining = new Map<string, bigint>();
-  for (const topic of topics) {
-    for (const { partition, low, high } of await admin.topicOffsets(topic)) {
-      if (high > low) remaining.set(`${topic}\u0000${partition}`, high);
-    }
-  }
-  if (remaining.size === 0) return 0;
-  let count = 0;
-  let done: () => void = () => undefined;
-  let failed: (err: unknown) => void = () => undefined;
-  const finished = new Promise<void>((resolve, reject) => {
-    done = resolve;
-    failed = reject;
-  });
-  const consumer = client.consumer({ groupId, maxWaitMs: 100 });
-  await consumer.run({
-    topics,
-    fromBeginning: true,
-    eachBatch: async (batch) => {
-      const id = `${batch.topic}\u0000${batch.partition}`;
-      const high = remaining.get(id);
-      for (const m of batch.messages) {
-        if (high === undefined || m.offset >= high) break;
-        await onMessage(m);
-        count++;
-      }
-      const last = batch.messages.at(-1)?.offset;
-      if (high !== undefined && last !== undefined && last + 1n >= high) remaining.delete(id);
-      if (remaining.size === 0) done();
-    },
-    onCrash: (err) => failed(err),
-  });
-  try {
-    await finished;
-  } finally {
-    await consumer.stop();
-  }
-  return count;
-}
 
 interface Latest<T> {
   value: T;
@@ -140,20 +86,26 @@ function versionOf(resource: JsonObject): number {
 
 /** Decodes and collects the identity topics' SCIM versions into a Directory; a record that does not decode is skipped (and counted). */
 export async function restoreDirectory(options: {
-  client: KafkaClient; admin: Admin; codec: Codec; usersTopic: string; groupsTopic: string; groupId: string; log: Logger;
+  client: KafkaClient; codec: Codec; usersTopic: string; groupsTopic: string; groupId: string; log: Logger;
 }): Promise<{ directory: Directory; records: number; undecodable: number }> {
   const restorer = new DirectoryRestorer();
   let undecodable = 0;
-  const records = await readTopicsToEnd(options.client, options.admin, [options.usersTopic, options.groupsTopic], options.groupId, async (m) => {
-    if (m.value === null) return;
-    try {
-      if (m.topic === options.usersTopic) restorer.person(await options.codec.decode('identityUsers', m.value));
-      else restorer.group(await options.codec.decode('identityGroups', m.value));
-    } catch (err) {
-      // Registry outages are retried by failing the start; a record no schema reads is another writer's problem (enrich dead-letters it).
-      if (isRetriable(err)) throw err;
-      undecodable++;
-    }
+  const { records } = await readToEnd(options.client, {
+    topics: [options.usersTopic, options.groupsTopic],
+    groupId: options.groupId,
+    onBatch: async (batch) => {
+      for (const m of batch.messages) {
+        if (m.value === null) continue;
+        try {
+          if (m.topic === options.usersTopic) restorer.person(await options.codec.decode('identityUsers', m.value));
+          else restorer.group(await options.codec.decode('identityGroups', m.value));
+        } catch (err) {
+          // Registry outages are retried by failing the start; a record no schema reads is another writer's problem (enrich dead-letters it).
+          if (isRetriable(err)) throw err;
+          undecodable++;
+        }
+      }
+    },
   });
   if (undecodable > 0) options.log.warn({ undecodable }, 'identity records that do not decode were skipped while restoring SCIM state');
   return { directory: restorer.build(), records, undecodable };

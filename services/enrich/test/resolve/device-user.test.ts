@@ -113,6 +113,11 @@ describe('enrich: people through the devices they used', () => {
     const later = resolveEvent(ipOnly('r1', at('2026-03-02T09:00:00Z'), '10.0.0.5'), store());
     expect(later.method).toBe('device_user');
     expect(couldImprove(later)).toBe(true);
+    // A person named by email but no device yet: the device's data may still arrive.
+    const named = { ...ipOnly('r3', at('2026-03-02T09:00:00Z'), '10.0.0.5'), actor: { ...ipOnly('r3', 0, '').actor, kind: 'human', email: 'ana@example.com' } };
+    const noDeviceYet = resolveEvent(named, storeWith(ana));
+    expect([noDeviceYet.method, noDeviceYet.device, couldImprove(noDeviceYet)]).toEqual(['direct_email', null, true]);
+    expect(resolveEvent(named, store()).device?.device_id).toBe('serial:LAPA');
     // Nothing to go on at all: nothing later can improve it.
     const bare = resolveEvent({ ...ipOnly('r2', 0, ''), src: { ...ipOnly('r2', 0, '').src, ip: null } }, store());
     expect(couldImprove(bare)).toBe(false);
