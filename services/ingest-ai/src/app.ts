@@ -8,7 +8,8 @@ import { TetherError, errorMessage, tetherError } from '#errors';
 import { ensureTetherTopics, type Producer } from '#kafka';
 import type { Logger } from '#log';
 import type { Codec } from '#schemas';
-import { connectPipeline, createMetrics, deadLetterWriter, type ComponentMetrics, type HealthReport, type LifecycleState } from '#service';
+import { connectPipeline } from '#service/pipeline';
+import { createMetrics, deadLetterWriter, type ComponentMetrics, type HealthReport, type LifecycleState } from '#service';
 import {
   serialiseElement, compileRetryPolicy, createFeedStatus, createHttpClient, createKafkaCheckpointStore, createPageSink, freshCursor, parseInventoryCursor,
   parseWindowCursor, planWindows, readJsonRecords, restoreCheckpoints, retry, runInventorySnapshot, runWindows, sleep,

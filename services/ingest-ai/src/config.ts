@@ -1,11 +1,11 @@
 // ingest-ai configuration: the common endpoints plus one key and base URL per
 // platform and the polling knobs. Parsed once in index.ts.
 import { z } from 'zod';
-import { commonEnvShape, env } from '#config';
+import { env, pipelineEnvShape } from '#config';
 import type { Platform } from './normalise/common.ts';
 
 export const ingestAiEnvSchema = z.object({
-  ...commonEnvShape,
+  ...pipelineEnvShape,
   TETHER_OPENAI_ADMIN_KEY: env.optionalString(),
   TETHER_OPENAI_BASE_URL: env.url('https://api.openai.com/v1'),
   TETHER_ANTHROPIC_ADMIN_KEY: env.optionalString(),

@@ -3,7 +3,7 @@
 import { loadConfig } from '#config';
 import { errorMessage } from '#errors';
 import { createLogger } from '#log';
-import { onShutdown, startOpsServer } from '#service';
+import { exitCodeOf, onShutdown, runMain, startOpsServer } from '#service';
 import { createScrubber, scrubbingDestination } from '#source';
 import { configuredPlatforms, connectApp, SERVICE } from './app.ts';
 import { parseCli, type CliCommand } from './cli.ts';
@@ -14,7 +14,8 @@ import { stderrProgress, summaryLine } from './progress.ts';
 /** Scrubs the last-resort error line too, once the secrets are known. */
 let scrub = (text: string) => text;
 
-async function main(argv: readonly string[]): Promise<number> {
+/** `tether ingest <source> poll|backfill|import`; exits 0 done, 1 failed, 2 usage or configuration. */
+export async function main(argv: readonly string[]): Promise<number> {
   let command: CliCommand | 'help';
   let config: IngestAiConfig;
   try {
@@ -37,7 +38,15 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
 
-  const { app, close } = await connectApp(config, { log, scrubber });
+  let connected: Awaited<ReturnType<typeof connectApp>>;
+  try {
+    connected = await connectApp(config, { log, scrubber });
+  } catch (err) {
+    // A server that never answered at the configured address is configuration (exit 2).
+    process.stderr.write(`ingest-ai: ${scrub(errorMessage(err))}\n`);
+    return exitCodeOf(err);
+  }
+  const { app, close } = connected;
   const controller = new AbortController();
   let running: Promise<unknown> = Promise.resolve();
   onShutdown(log, async () => {
@@ -47,7 +56,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
 
   if (command.mode === 'poll') {
-    const ops = await startOpsServer({ port: config.TETHER_INGEST_METRICS_PORT, registry: app.metrics.registry, health: () => app.health() });
+    const ops = await startOpsServer({ port: config.TETHER_INGEST_METRICS_PORT, host: config.TETHER_OPS_HOST, registry: app.metrics.registry, health: () => app.health() });
     log.info({ port: ops.port, platforms }, 'health and metrics listening');
     running = app.poll(platforms, controller.signal);
     await running;
@@ -67,10 +76,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return summary.feeds.some((f) => f.error !== null) ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`ingest-ai failed: ${scrub(errorMessage(err))}\n`);
-    process.exit(1);
-  },
-);
+if (import.meta.main) runMain('ingest-ai', main, { scrub: (text) => scrub(text) });
