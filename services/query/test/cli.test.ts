@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { QueryApp } from '../src/app.ts';
-import { buildManifest, HashChain, normaliseRow, type Column } from '../src/chain.ts';
+import { buildManifest, chainHeader, HashChain, normaliseRow, type Column } from '../src/chain.ts';
 import { buildCli } from '../src/cli.ts';
 import { CONNECTOR_COLUMNS } from '../src/connectors.ts';
 import { exportWriter } from '../src/export-format.ts';
@@ -51,7 +51,7 @@ function stubApp(): QueryApp & { calls: string[] } {
       const query = trailQuery(request);
       const row = normaliseRow(query.columns, rowOf(query.columns, { src_user_agent: ESCAPES }));
       const writer = exportWriter(format, query.columns);
-      const chain = new HashChain(query.header);
+      const chain = new HashChain(chainHeader(query.header, format, new Date('2026-02-02T00:00:00Z')));
       chain.push(row);
       await write(writer.begin() + writer.row(row) + writer.end());
       return buildManifest(query.header, chain, format, new Date('2026-02-02T00:00:00Z'));
