@@ -99,7 +99,7 @@ export const env = {
       .string()
       .default(fallback)
       .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-      .pipe(z.array(z.string().regex(HOST_PORT).refine((hp) => Number(HOST_PORT.exec(hp)![2]) <= 65_535)).min(1))
+      .pipe(z.array(z.string().refine((hp) => Number(HOST_PORT.exec(hp)?.[2] ?? 70_000) <= 65_535)).min(1))
       .describe('comma-separated host:port pairs, e.g. 127.0.0.1:9092,kafka-2:9092 (no scheme)'),
   bool: (fallback: boolean) =>
     z

@@ -120,7 +120,8 @@ export async function waitForDependencies(dependencies: readonly Dependency[], o
     if (left <= 0) throw unreachable(down.dependency, down.reason, Date.now() - started);
     const policy = compileRetryPolicy({ initialDelayMs: 250, maxDelayMs: options.maxDelayMs ?? 5_000 });
     const delay = Math.min(left, backoffDelay(policy, round));
-    options.log.warn({ dependency: down.dependency.name, variable: down.dependency.variable, address: down.dependency.address, reason: down.reason, retryInMs: delay }, 'waiting for a dependency');
+    // The first miss is news; the later ones only repeat it.
+    options.log[round === 1 ? 'warn' : 'debug']({ dependency: down.dependency.name, variable: down.dependency.variable, address: down.dependency.address, reason: down.reason, retryInMs: delay }, 'waiting for a dependency');
     await sleep(delay, options.signal);
   }
 }

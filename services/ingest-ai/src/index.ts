@@ -19,7 +19,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let command: CliCommand | 'help';
   let config: IngestAiConfig;
   try {
-    command = parseCli(argv);
+    command = parseCli(argv, (text) => process.stdout.write(text));
     if (command === 'help') return 0;
     config = loadConfig(ingestAiEnvSchema);
   } catch (err) {
