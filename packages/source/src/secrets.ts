@@ -33,7 +33,7 @@ export function createScrubber(values: readonly (string | null | undefined)[]): 
  * A log destination that scrubs every line before it reaches `out`. pino
  * writes whole lines, so a secret is never split across two writes.
  */
-export function scrubbingDestination(scrubber: Scrubber, out: NodeJS.WritableStream = process.stdout): Writable {
+export function scrubbingDestination(scrubber: Scrubber, out: NodeJS.WritableStream = process.stderr): Writable {
   return new Writable({
     write(chunk: Buffer | string, _encoding, callback) {
       out.write(scrubber.text(String(chunk)));
