@@ -171,16 +171,19 @@ export class HashChain {
   #current: Buffer;
   readonly h0: string;
   readonly rowHashes: string[] = [];
+  readonly #keep: boolean;
 
-  constructor(header: ChainHeader, version: ManifestVersion = MANIFEST_VERSION) {
+  /** `keepHashes: false` (a verifier) keeps only the running digest: memory stays flat however many rows. */
+  constructor(header: ChainHeader, version: ManifestVersion = MANIFEST_VERSION, options: { keepHashes?: boolean } = {}) {
     this.#current = headerHash(header, version);
     this.h0 = this.#current.toString('hex');
+    this.#keep = options.keepHashes ?? true;
   }
 
   push(row: Row): string {
     this.#current = sha256(Buffer.concat([this.#current, canonicalRow(row)]));
     const hex = this.#current.toString('hex');
-    this.rowHashes.push(hex);
+    if (this.#keep) this.rowHashes.push(hex);
     return hex;
   }
 

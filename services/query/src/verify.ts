@@ -29,8 +29,14 @@ export function createVerifier(manifest: Manifest): Verifier {
   if (!EXPORT_FORMATS.includes(format)) throw tetherError('TETHER_TRAIL_VERIFY', `unknown export format ${JSON.stringify(manifest.format)}`);
   const columns = manifest.columns;
   const writer = exportWriter(format, columns);
-  const chain = new HashChain(manifest, manifest.tether_trail_manifest);
+  const chain = new HashChain(manifest, manifest.tether_trail_manifest, { keepHashes: false });
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  // The row hashes as 32 bytes each, and the few scalars needed later: the
+  // manifest itself (its 64-character strings) is not held while reading.
+  const hashBytes = rowHashBytes(manifest.row_hashes);
+  const hashCount = manifest.row_hashes.length;
+  const rowCount = manifest.row_count;
+  const finalDigest = manifest.final_digest;
 
   let verdict: VerifyResult | null = chain.h0 === manifest.hash.h0
     ? null
@@ -59,10 +65,10 @@ export function createVerifier(manifest: Manifest): Verifier {
     } catch (err) {
       return fail('not_canonical', number, `row ${number} cannot be read as the exporter writes rows: ${(err as Error).message}`);
     }
-    if (rows >= manifest.row_hashes.length) {
-      return fail('rows_added', manifest.row_hashes.length + 1, `${manifest.row_hashes.length > 0 || rows === 0 ? 'rows were' : 'a row was'} added after the last exported row (row ${number} onwards)`);
+    if (rows >= hashCount) {
+      return fail('rows_added', hashCount + 1, `rows were added after the last exported row (row ${number} onwards)`);
     }
-    if (chain.push(row) !== manifest.row_hashes[rows]) {
+    if (chain.push(row) !== hashBytes.toString('hex', rows * 32, rows * 32 + 32)) {
       return fail('row_modified', number, `row ${number} differs from the row that was exported`);
     }
     rows++;
@@ -197,13 +203,13 @@ export function createVerifier(manifest: Manifest): Verifier {
         if (held) return held;
         return endingMismatch();
       }
-      if (rows < manifest.row_hashes.length || manifest.row_count > rows) {
-        return { ok: false, reason: 'rows_missing', firstBadRow: rows + 1, message: `${Math.max(manifest.row_hashes.length, manifest.row_count) - rows} row(s) missing from the end` };
+      if (rows < hashCount || rowCount > rows) {
+        return { ok: false, reason: 'rows_missing', firstBadRow: rows + 1, message: `${Math.max(hashCount, rowCount) - rows} row(s) missing from the end` };
       }
-      if (rows > manifest.row_count) {
-        return { ok: false, reason: 'rows_added', firstBadRow: manifest.row_count + 1, message: `${rows - manifest.row_count} row(s) added after the last exported row` };
+      if (rows > rowCount) {
+        return { ok: false, reason: 'rows_added', firstBadRow: rowCount + 1, message: `${rows - rowCount} row(s) added after the last exported row` };
       }
-      if (chain.digest !== manifest.final_digest) {
+      if (chain.digest !== finalDigest) {
         return { ok: false, reason: 'digest_mismatch', firstBadRow: null, message: 'the rows match their hashes but not the final digest: the manifest was edited' };
       }
       return { ok: true, rowCount: rows, finalDigest: chain.digest };
@@ -217,14 +223,28 @@ export function verifyBytes(file: string | Uint8Array, manifest: Manifest): Veri
   return verifier.push(typeof file === 'string' ? Buffer.from(file, 'utf8') : file) ?? verifier.end();
 }
 
-/** Verifies a file read as a stream of chunks (fs.createReadStream), stopping at the first certain failure. */
-export async function verifyStream(chunks: AsyncIterable<Uint8Array>, manifest: Manifest): Promise<VerifyResult> {
-  const verifier = createVerifier(manifest);
+/**
+ * Verifies a file read as a stream of chunks (fs.createReadStream), stopping
+ * at the first certain failure. Give a verifier rather than the manifest to
+ * let the manifest go once it is read.
+ */
+export async function verifyStream(chunks: AsyncIterable<Uint8Array>, manifest: Manifest | Verifier): Promise<VerifyResult> {
+  const verifier = 'push' in manifest ? manifest : createVerifier(manifest);
   for await (const chunk of chunks) {
     const failed = verifier.push(chunk);
     if (failed) return failed;
   }
   return verifier.end();
+}
+
+/** 64-hex-digit hashes as 32 bytes each; a hash that is not 64 hex digits matches no row. */
+function rowHashBytes(hashes: readonly string[]): Buffer {
+  const out = Buffer.alloc(hashes.length * 32);
+  hashes.forEach((hash, i) => {
+    if (/^[0-9a-f]{64}$/.test(hash)) out.write(hash, i * 32, 'hex');
+    else out.fill(0xff, i * 32, i * 32 + 32);
+  });
+  return out;
 }
 
 function quoteCount(text: string): number {
