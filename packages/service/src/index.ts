@@ -8,7 +8,7 @@ export type { HealthReport, LifecycleState, OpsServer } from './http.ts';
 export { deadLetterWriter, MAX_ORIGINAL_BYTES } from './dead-letter.ts';
 export type { DeadLetterInput, DeadLetterStage, DeadLetterWriter } from './dead-letter.ts';
 export { onShutdown } from './lifecycle.ts';
-export { EXIT, errorLine, exitCodeOf, exit, runMain } from './main.ts';
+export { EXIT, errorLine, exitCodeOf, exit, runMain, runUntilStopped } from './main.ts';
 export type { Main } from './main.ts';
 export {
   checkDependencies, clickhouseDependency, httpDependency, kafkaDependency, registryDependency, unreachable, waitForDependencies,

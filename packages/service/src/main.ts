@@ -9,6 +9,8 @@
 //      answered at the configured address
 //   3  unreadable input: a file that could not be read or parsed (verify)
 import { TetherError, errorMessage } from '#errors';
+import type { Logger } from '#log';
+import { onShutdown } from './lifecycle.ts';
 
 export const EXIT = Object.freeze({ ok: 0, failure: 1, usage: 2, unreadable: 3 });
 
@@ -46,4 +48,20 @@ export function exit(code: number): void {
   process.stdout.write('', () => {
     setTimeout(() => process.exit(code), 500).unref();
   });
+}
+
+/**
+ * Runs a long-running service: SIGTERM/SIGINT drain it within `graceMs` and
+ * exit; a start-up failure stops what started and rejects (exit 2 for a
+ * server that never answered, through runMain). Never resolves otherwise.
+ */
+export async function runUntilStopped(app: { start(): Promise<void>; stop(): Promise<void> }, log: Logger, graceMs: number): Promise<number> {
+  onShutdown(log, () => app.stop(), graceMs);
+  try {
+    await app.start();
+  } catch (err) {
+    await app.stop().catch(() => undefined);
+    throw err;
+  }
+  return new Promise<number>(() => undefined);
 }

@@ -3,10 +3,11 @@
 // help never loads a Kafka client. What every pipeline service opens at
 // start-up: Kafka clients per role, the codec bound to registered schemas,
 // and the topic names; it waits for Kafka and the registry first.
-import { topicNames, type PipelineConfig, type TopicRole } from '#config';
+import { z } from 'zod';
+import { loadConfig, pipelineEnvShape, topicNames, type PipelineConfig, type TopicRole } from '#config';
 import { errorMessage, tetherError } from '#errors';
-import { createKafkaRoles, ensureTetherTopics, type KafkaRoles } from '#kafka';
-import type { Logger } from '#log';
+import { createKafkaRoles, ensureTetherTopics, type KafkaRoles, type Producer } from '#kafka';
+import { createLogger, type Logger } from '#log';
 import { createCodec, createRegistryClient, type Codec } from '#schemas';
 import { kafkaDependency, registryDependency, waitForDependencies, type Dependency } from './dependencies.ts';
 import { backoffDelay, compileRetryPolicy, sleep } from '../../source/src/retry.ts';
@@ -87,4 +88,20 @@ async function connectOnce(config: PipelineConfig, clientId: string, log: Logger
     topicPrefix: config.TETHER_TOPIC_PREFIX,
   });
   return { kafka, codec, topics: topicNames(config.TETHER_TOPIC_PREFIX) };
+}
+
+/**
+ * A one-shot import: reads the pipeline settings, connects (waiting seconds,
+ * not minutes, for the servers), hands `run` a producer, closes it after.
+ */
+export async function withImportProducer<T>(service: string, run: (tools: { pipeline: Pipeline; producer: Producer; log: Logger }) => Promise<T>): Promise<T> {
+  const config = loadConfig(z.object(pipelineEnvShape));
+  const log = createLogger({ service, level: config.TETHER_LOG_LEVEL });
+  const pipeline = await connectPipeline(config, `tether-${service}`, log, { defaultWaitMs: COMMAND_STARTUP_WAIT_MS });
+  const producer = await pipeline.kafka.producer.producer();
+  try {
+    return await run({ pipeline, producer, log });
+  } finally {
+    await producer.close();
+  }
 }

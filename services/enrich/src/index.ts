@@ -2,7 +2,7 @@
 // parse the command line, config, logger, app, signals, start. --help has
 // no side effects; a bad setting is one line and exit 2.
 import { createLogger } from '#log';
-import { examples, onShutdown, runMain, runProgram, tetherCommand } from '#service';
+import { examples, runMain, runProgram, runUntilStopped, tetherCommand } from '#service';
 import { buildApp } from './app.ts';
 import { loadEnrichConfig } from './config.ts';
 
@@ -31,15 +31,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       void app.stop().finally(() => process.exit(1));
     },
   });
-  onShutdown(log, () => app.stop(), config.TETHER_ENRICH_SHUTDOWN_GRACE_MS);
-  try {
-    await app.start();
-  } catch (err) {
-    await app.stop().catch(() => undefined);
-    throw err;
-  }
-  // Runs until a signal: onShutdown drains and exits.
-  return new Promise<number>(() => undefined);
+  // Runs until a signal: drains and exits.
+  return runUntilStopped(app, log, config.TETHER_ENRICH_SHUTDOWN_GRACE_MS);
 }
 
 if (import.meta.main) runMain('enrich', main);

@@ -1,11 +1,8 @@
 // `tether ingest devices import <fleet-hosts.json|.jsonl>`: device inventory
 // to tether.identity.devices. --help has no side effects; a bad setting is
 // one line and exit 2.
-import { z } from 'zod';
-import { loadConfig, pipelineEnvShape } from '#config';
-import { createLogger } from '#log';
 import { examples, runMain, runProgram, tetherCommand } from '#service';
-import { COMMAND_STARTUP_WAIT_MS, connectPipeline } from '#service/pipeline';
+import { withImportProducer } from '#service/pipeline';
 import { importFleetHosts } from './app.ts';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -19,16 +16,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       'tether ingest devices import hosts.jsonl      # one response per line',
     ]))
     .action(async (file: string) => {
-      const config = loadConfig(z.object(pipelineEnvShape));
-      const log = createLogger({ service: 'ingest-devices', level: config.TETHER_LOG_LEVEL });
-      const pipeline = await connectPipeline(config, 'tether-ingest-devices', log, { defaultWaitMs: COMMAND_STARTUP_WAIT_MS });
-      const producer = await pipeline.kafka.producer.producer();
-      try {
+      await withImportProducer('ingest-devices', async ({ pipeline, producer, log }) => {
         const summary = await importFleetHosts(file, { producer, codec: pipeline.codec, topics: pipeline.topics, log });
         process.stderr.write(`devices import: ${summary.items} hosts, ${summary.sent} versions produced, ${summary.dead} to the DLQ, ${summary.notes.length} findings\n`);
-      } finally {
-        await producer.close();
-      }
+      });
     });
   program.addHelpText('after', examples(['tether ingest devices import samples/fleet/hosts-2026-03.json']));
   return runProgram(program, argv);

@@ -2,11 +2,8 @@
 // tether.identity.users. --help has no side effects; a bad setting is one
 // line and exit 2; a refused file exits 1.
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-import { loadConfig, pipelineEnvShape } from '#config';
-import { createLogger } from '#log';
 import { EXIT, examples, runMain, runProgram, setExitCode, tetherCommand } from '#service';
-import { COMMAND_STARTUP_WAIT_MS, connectPipeline } from '#service/pipeline';
+import { withImportProducer } from '#service/pipeline';
 import { importDirectoryCsv } from './app.ts';
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -21,11 +18,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     ]))
     .action(async (file: string, _opts: unknown, command: import('commander').Command) => {
       const bytes = readFileSync(file);
-      const config = loadConfig(z.object(pipelineEnvShape));
-      const log = createLogger({ service: 'ingest-directory', level: config.TETHER_LOG_LEVEL });
-      const pipeline = await connectPipeline(config, 'tether-ingest-directory', log, { defaultWaitMs: COMMAND_STARTUP_WAIT_MS });
-      const producer = await pipeline.kafka.producer.producer();
-      try {
+      await withImportProducer('ingest-directory', async ({ pipeline, producer, log }) => {
         const summary = await importDirectoryCsv(bytes, { producer, codec: pipeline.codec, topics: pipeline.topics, log });
         process.stderr.write(
           `directory import: ${summary.items} rows, ${summary.sent} versions produced, ${summary.dead} to the DLQ, ` +
@@ -35,9 +28,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           process.stderr.write(`directory import: file refused: ${summary.fileError.message}\n`);
           setExitCode(command, EXIT.failure);
         }
-      } finally {
-        await producer.close();
-      }
+      });
     });
   program.addHelpText('after', examples(['tether ingest directory import samples/directory/hr-history.csv']));
   return runProgram(program, argv);

@@ -2,7 +2,7 @@
 // command line, config, logger, app, signals, start. --help has no side
 // effects; a bad setting is one line and exit 2.
 import { createLogger } from '#log';
-import { examples, onShutdown, runMain, runProgram, tetherCommand } from '#service';
+import { examples, runMain, runProgram, runUntilStopped, tetherCommand } from '#service';
 import { buildSinkApp } from './app.ts';
 import { loadSinkConfig } from './config.ts';
 
@@ -24,15 +24,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   const config = loadSinkConfig();
   const log = createLogger({ service: 'sink-clickhouse', level: config.TETHER_LOG_LEVEL });
   const app = buildSinkApp(config, { log });
-  onShutdown(log, () => app.stop(), config.TETHER_SINK_SHUTDOWN_GRACE_MS);
-  try {
-    await app.start();
-  } catch (err) {
-    await app.stop().catch(() => undefined);
-    throw err;
-  }
-  // Runs until a signal: onShutdown drains and exits.
-  return new Promise<number>(() => undefined);
+  // Runs until a signal: drains and exits.
+  return runUntilStopped(app, log, config.TETHER_SINK_SHUTDOWN_GRACE_MS);
 }
 
 if (import.meta.main) runMain('sink', main);
