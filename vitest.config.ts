@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['packages/**/*.test.ts', 'services/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: ['packages/**/*.test.ts', 'services/**/*.test.ts', 'test/unit/**/*.test.ts', 'test/cli/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           environment: 'node',
         },

@@ -12,6 +12,6 @@ export {
 export type { AccessEventRow, ClickHouseJsonRow, DlqPosition, RawEncoding } from './rows.ts';
 export { clickHouseErrorInfo, classifyWriteError, loggableClickHouseMessage } from './errors.ts';
 export type { ClickHouseErrorInfo, WriteErrorKind } from './errors.ts';
-export { migrate, loadMigrations, planMigrations, checksum, MIGRATIONS_DIR } from './migrations.ts';
+export { migrate, pendingMigrations, loadMigrations, planMigrations, checksum, MIGRATIONS_DIR } from './migrations.ts';
 export type { Migration, AppliedMigration, MigrationResult } from './migrations.ts';
 export { splitStatements } from './sql-split.ts';

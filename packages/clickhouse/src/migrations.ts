@@ -141,6 +141,21 @@ export async function migrate(options: {
   }
 }
 
+/**
+ * The migration files not yet applied to the client's database (all of them
+ * when it has no schema_migrations table): readiness says "not migrated"
+ * until this is empty. Throws what planMigrations throws for a database
+ * that does not match the files.
+ */
+export async function pendingMigrations(ch: ClickHouse, dir?: string): Promise<string[]> {
+  const files = loadMigrations(dir);
+  const exists = await ch.queryRows<{ n: number | string }>(
+    `SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = '${TABLES.schemaMigrations}'`,
+  );
+  if (Number(exists[0]?.n ?? 0) === 0) return files.map((m) => m.name);
+  return planMigrations(files, await readApplied(ch)).pending.map((m) => m.name);
+}
+
 async function readApplied(ch: ClickHouse): Promise<AppliedMigration[]> {
   // Two runners racing may both record a migration: one row per version is enough.
   const rows = await ch.queryRows<{ version: number; name: string; checksum: string }>(

@@ -1,4 +1,5 @@
-// The one place loggers are made: JSON to stdout, secrets redacted by path.
+// The one place loggers are made: JSON to stderr (stdout carries a command's
+// data, so `tether ... | jq` sees data only), secrets redacted by path.
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
@@ -19,7 +20,7 @@ export const REDACT_PATHS = [
 export interface LogOptions {
   level?: string;
   service: string;
-  /** A destination stream for tests; stdout by default. */
+  /** A destination stream for tests; stderr by default. */
   destination?: NodeJS.WritableStream;
 }
 
@@ -31,7 +32,7 @@ export function createLogger(options: LogOptions): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   };
-  return options.destination ? pino(pinoOptions, options.destination as pino.DestinationStream) : pino(pinoOptions);
+  return pino(pinoOptions, (options.destination ?? pino.destination({ dest: 2, sync: true })) as pino.DestinationStream);
 }
 
 /**

@@ -104,7 +104,7 @@ export function secretForms(key: string): string[] {
  * A log destination that scrubs every line before it reaches `out`. pino
  * writes whole lines, so a secret is never split across two writes.
  */
-export function scrubbingDestination(scrubber: Scrubber, out: NodeJS.WritableStream = process.stdout): Writable {
+export function scrubbingDestination(scrubber: Scrubber, out: NodeJS.WritableStream = process.stderr): Writable {
   return new Writable({
     write(chunk: Buffer | string, _encoding, callback) {
       out.write(scrubber.text(String(chunk)));

@@ -102,3 +102,5 @@ export async function readTopicToEnd<R extends TopicRole>(
 export { upLocalStack } from './local-stack.ts';
 export { offlineCodec, offlineDeps, recordingProducer } from './offline.ts';
 export type { RecordingProducer } from './offline.ts';
+export { tcpGate } from './tcp-gate.ts';
+export type { TcpGate } from './tcp-gate.ts';

@@ -6,9 +6,10 @@ import { CONSUMER_GROUPS } from '#config';
 import { ensureTetherTopics, type Admin, type Consumer, type Producer } from '#kafka';
 import type { Logger } from '#log';
 import {
-  STATIC_MEMBER_SESSION_TIMEOUT_MS, connectPipeline, deadLetterWriter, instanceName, startOpsServer,
+  STATIC_MEMBER_SESSION_TIMEOUT_MS, checkDependencies, deadLetterWriter, instanceName, startOpsServer,
   type HealthReport, type LifecycleState, type OpsServer,
 } from '#service';
+import { connectPipeline, pipelineDependencies } from '#service/pipeline';
 import type { EnrichConfig } from './config.ts';
 import { createEventProcessor, type EventProcessor } from './event-processor.ts';
 import { createIdentityFollower, type IdentityFollower } from './identity-follower.ts';
@@ -29,6 +30,8 @@ export interface EnrichApp {
   /** Stops intake, emits waiting events, commits, closes. */
   stop(): Promise<void>;
   health(): HealthReport;
+  /** Liveness plus dependencies reachable and identity state restored. */
+  ready(): Promise<HealthReport>;
   readonly store: IdentityStore;
   readonly metrics: EnrichMetrics;
   /** The ops server's port once started. */
@@ -53,6 +56,9 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
   let processor: EventProcessor | undefined;
   let events: Consumer | undefined;
   const failures: string[] = [];
+  /** While start-up waits for a server: which one and why, for /ready. */
+  let waitingFor: { dependency: string; reason: string } | undefined;
+  const dependencies = pipelineDependencies(config);
 
   function fail(what: string, err: unknown): void {
     if (state === 'stopped' || state === 'draining') return;
@@ -62,18 +68,34 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
     deps.onFatal?.(err);
   }
 
+  // Liveness: the consumers have not failed. Restoring identity state or
+  // waiting for Kafka is alive and not ready (see ready()).
   function health(): HealthReport {
     const restore = follower?.progress();
     return {
       state,
       checks: {
-        identity_restored: { ok: restore?.restored ?? false, detail: restore ? `${restore.records} records, ${restore.remainingPartitions} partitions left` : 'not started' },
         consumers: { ok: failures.length === 0, detail: failures.join(', ') || undefined },
       },
+      identity_restore: restore ? `${restore.records} records, ${restore.remainingPartitions} partitions left` : 'not started',
+      ...(waitingFor ? { waiting_for: waitingFor } : {}),
       waiting_events: processor?.waiting ?? 0,
       reattributable_events: processor?.reattributable ?? 0,
       identities: store.counts(),
       instance,
+    };
+  }
+
+  async function ready(): Promise<HealthReport> {
+    const live = health();
+    const restore = follower?.progress();
+    return {
+      ...live,
+      checks: {
+        ...live.checks,
+        ...(await checkDependencies(dependencies)),
+        identity_restored: { ok: restore?.restored ?? false, detail: restore ? `${restore.records} records, ${restore.remainingPartitions} partitions left` : 'not started' },
+      },
     };
   }
 
@@ -84,10 +106,15 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
       return ops?.port;
     },
     health,
+    ready,
 
     async start() {
-      ops = await startOpsServer({ port: config.TETHER_ENRICH_PORT, registry: metrics.registry, health });
-      const pipeline = await connectPipeline(config, `tether-enrich-${instance}`, log);
+      ops = await startOpsServer({ port: config.TETHER_ENRICH_PORT, host: config.TETHER_OPS_HOST, registry: metrics.registry, health, ready });
+      // Waits (bounded) for Kafka and the registry: alive and not ready meanwhile.
+      const pipeline = await connectPipeline(config, `tether-enrich-${instance}`, log, {
+        onWaiting: (dependency, reason) => void (waitingFor = { dependency, reason }),
+      });
+      waitingFor = undefined;
       admin = await pipeline.kafka.admin.admin();
       await ensureTetherTopics(admin, config.TETHER_TOPIC_PREFIX);
       producer = await pipeline.kafka.producer.producer();

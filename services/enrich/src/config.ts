@@ -1,10 +1,10 @@
 // The enrich service's environment: the shared endpoints plus its own knobs.
 // Units are in the names; defaults live here and nowhere else.
 import { z } from 'zod';
-import { commonEnvShape, env, loadConfig } from '#config';
+import { env, loadConfig, pipelineEnvShape } from '#config';
 
 export const enrichEnvSchema = z.object({
-  ...commonEnvShape,
+  ...pipelineEnvShape,
   /** How long an event whose actor is not known yet waits for late identity data; 0 disables waiting. */
   TETHER_ENRICH_LATE_WAIT_MS: env.int(30_000, 0, 600_000),
   /** Most events held at once while waiting; beyond it the oldest is emitted unresolved. */

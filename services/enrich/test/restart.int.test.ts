@@ -118,7 +118,9 @@ describe('enrich delivery on the real broker', () => {
 
     const health = await fetch(`http://127.0.0.1:${app2.port}/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ state: 'running', checks: { identity_restored: { ok: true } } });
+    const ready = await fetch(`http://127.0.0.1:${app2.port}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ state: 'running', checks: { identity_restored: { ok: true }, kafka: { ok: true }, registry: { ok: true } } });
     const metrics = await (await fetch(`http://127.0.0.1:${app2.port}/metrics`)).text();
     expect(metrics).toMatch(/tether_enrich_restored\{service="enrich"\} 1/);
   }, TEST_TIMEOUT_MS);

@@ -58,7 +58,7 @@ describe('enrich scenario on the real broker', () => {
     const output = await h.readEnriched();
 
     const app = await h.startApp({ TETHER_ENRICH_LATE_WAIT_MS: '120000' });
-    expect(app.health().checks.identity_restored?.ok).toBe(true);
+    expect((await app.ready()).checks.identity_restored?.ok).toBe(true);
     expect(app.store.counts()).toMatchObject({ people: 5, devices: 1, nhi: 2, connectors: 1 });
     await h.writeEvents(Object.values(events));
 

@@ -6,7 +6,7 @@
 import { errorMessage, tetherError } from '#errors';
 import { ensureTetherTopics } from '#kafka';
 import type { Logger } from '#log';
-import { connectPipeline } from '#service';
+import { connectPipeline } from '#service/pipeline';
 import {
   compileRetryPolicy, createKafkaCheckpointStore, createSourceRunner, restoreCheckpoints, retry,
   type Scrubber, type SourceRunner, type SourceRunnerDeps,

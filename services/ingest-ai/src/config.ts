@@ -1,12 +1,12 @@
 // ingest-ai configuration: the common endpoints, the source runner's knobs,
 // and every registered source's own variables. Parsed once in index.ts.
 import { z } from 'zod';
-import { commonEnvShape } from '#config';
+import { pipelineEnvShape } from '#config';
 import { sourceRunnerEnvShape } from '#source';
 import { SOURCES } from './sources.ts';
 
 export const ingestAiEnvSchema = z.object({
-  ...commonEnvShape,
+  ...pipelineEnvShape,
   ...sourceRunnerEnvShape,
   ...SOURCES.envShape,
 });

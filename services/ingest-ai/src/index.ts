@@ -2,12 +2,10 @@
 // logger, connect, run the mode, wire signals. `main` returns the exit code
 // (0 done, 1 failed, 2 usage) so an umbrella CLI can call it; the process
 // side effects below run only when this file is the entry module.
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { loadConfig } from '#config';
 import { errorMessage } from '#errors';
 import { createLogger } from '#log';
-import { onShutdown, startOpsServer } from '#service';
+import { exitCodeOf, onShutdown, runMain, startOpsServer } from '#service';
 import { createScrubber, scrubbingDestination, stderrProgress, summaryLine } from '#source';
 import { configuredPlatforms, connectApp, SERVICE } from './app.ts';
 import { parseCli, type CliCommand } from './cli.ts';
@@ -17,11 +15,12 @@ import { SOURCES } from './sources.ts';
 /** Scrubs the last-resort error line too, once the secrets are known. */
 let scrub = (text: string) => text;
 
+/** `tether ingest <source> poll|backfill|import`; exits 0 done, 1 failed, 2 usage or configuration. */
 export async function main(argv: readonly string[]): Promise<number> {
   let command: CliCommand | 'help';
   let config: IngestAiConfig;
   try {
-    command = parseCli(argv);
+    command = parseCli(argv, (text) => process.stdout.write(text));
     if (command === 'help') return 0;
     config = loadConfig(ingestAiEnvSchema);
   } catch (err) {
@@ -42,7 +41,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
 
-  const { app, close } = await connectApp(config, { log, scrubber });
+  let connected: Awaited<ReturnType<typeof connectApp>>;
+  try {
+    connected = await connectApp(config, { log, scrubber });
+  } catch (err) {
+    // A server that never answered at the configured address is configuration (exit 2).
+    process.stderr.write(`ingest-ai: ${scrub(errorMessage(err))}\n`);
+    return exitCodeOf(err);
+  }
+  const { app, close } = connected;
   const controller = new AbortController();
   let running: Promise<unknown> = Promise.resolve();
   onShutdown(log, async () => {
@@ -52,7 +59,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   });
 
   if (command.mode === 'poll') {
-    const ops = await startOpsServer({ port: config.TETHER_INGEST_METRICS_PORT, registry: app.metrics.registry, health: () => app.health() });
+    const ops = await startOpsServer({ port: config.TETHER_INGEST_METRICS_PORT, host: config.TETHER_OPS_HOST, registry: app.metrics.registry, health: () => app.health() });
     log.info({ port: ops.port, platforms }, 'health and metrics listening');
     running = app.poll(platforms, controller.signal);
     await running;
@@ -72,23 +79,4 @@ export async function main(argv: readonly string[]): Promise<number> {
   return summary.feeds.some((f) => f.error !== null) ? 1 : 0;
 }
 
-/** True when node was started with this file (not when it is imported). */
-function isEntryModule(): boolean {
-  const entry = process.argv[1];
-  if (!entry) return false;
-  try {
-    return pathToFileURL(realpathSync(entry)).href === import.meta.url;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryModule()) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`ingest-ai failed: ${scrub(errorMessage(err))}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (import.meta.main) runMain('ingest-ai', main, { scrub: (text) => scrub(text) });

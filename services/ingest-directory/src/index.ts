@@ -1,35 +1,37 @@
-// tether directory import <file.csv>: HR / directory export to tether.identity.users.
+// `tether ingest directory import <file.csv>`: HR / directory export to
+// tether.identity.users. --help has no side effects; a bad setting is one
+// line and exit 2; a refused file exits 1.
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
-import { z } from 'zod';
-import { commonEnvShape, loadConfig } from '#config';
-import { createLogger } from '#log';
-import { connectPipeline } from '#service';
+import { EXIT, examples, runMain, runProgram, setExitCode, tetherCommand } from '#service';
+import { withImportProducer } from '#service/pipeline';
 import { importDirectoryCsv } from './app.ts';
 
-const config = loadConfig(z.object(commonEnvShape));
-const log = createLogger({ service: 'ingest-directory', level: config.TETHER_LOG_LEVEL });
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = tetherCommand('tether ingest directory').description('Directory and HR imports onto the identity topics');
+  program
+    .command('import')
+    .description('import a directory CSV export as person versions (tether.identity.users)')
+    .argument('<file>', 'CSV export (reference: email, external_id, status, source, updated_at, ...)')
+    .addHelpText('after', examples([
+      'tether ingest directory import samples/directory/hr-history.csv',
+      'TETHER_TOPIC_PREFIX=staging. tether ingest directory import hr.csv',
+    ]))
+    .action(async (file: string, _opts: unknown, command: import('commander').Command) => {
+      const bytes = readFileSync(file);
+      await withImportProducer('ingest-directory', async ({ pipeline, producer, log }) => {
+        const summary = await importDirectoryCsv(bytes, { producer, codec: pipeline.codec, topics: pipeline.topics, log });
+        process.stderr.write(
+          `directory import: ${summary.items} rows, ${summary.sent} versions produced, ${summary.dead} to the DLQ, ` +
+            `${summary.notes.length} findings, ${summary.blankRows} blank rows skipped\n`,
+        );
+        if (summary.fileError) {
+          process.stderr.write(`directory import: file refused: ${summary.fileError.message}\n`);
+          setExitCode(command, EXIT.failure);
+        }
+      });
+    });
+  program.addHelpText('after', examples(['tether ingest directory import samples/directory/hr-history.csv']));
+  return runProgram(program, argv);
+}
 
-const program = new Command('ingest-directory').description('Directory and HR imports onto the identity topics');
-program
-  .command('import')
-  .argument('<file>', 'CSV export (reference: email, external_id, status, source, updated_at, ...)')
-  .action(async (file: string) => {
-    const pipeline = await connectPipeline(config, 'tether-ingest-directory', log);
-    const producer = await pipeline.kafka.producer.producer();
-    try {
-      const summary = await importDirectoryCsv(readFileSync(file), { producer, codec: pipeline.codec, topics: pipeline.topics, log });
-      process.stderr.write(
-        `directory import: ${summary.items} rows, ${summary.sent} versions produced, ${summary.dead} to the DLQ, ` +
-          `${summary.notes.length} findings, ${summary.blankRows} blank rows skipped\n`,
-      );
-      if (summary.fileError) {
-        process.stderr.write(`directory import: file refused: ${summary.fileError.message}\n`);
-        process.exitCode = 1;
-      }
-    } finally {
-      await producer.close();
-    }
-  });
-
-await program.parseAsync(process.argv);
+if (import.meta.main) runMain('ingest directory', main);

@@ -2,8 +2,8 @@
 // connector and orphan reports, saved hunts, over one read-only ClickHouse
 // runner. Inputs arrive validated (params.ts); nothing here reads the
 // environment.
-import { createClickHouse, type ClickHouse } from '#clickhouse';
-import { tetherError } from '#errors';
+import { createClickHouse, loggableClickHouseMessage, pendingMigrations, type ClickHouse } from '#clickhouse';
+import { errorMessage, tetherError } from '#errors';
 import type { Logger } from '#log';
 import type { Manifest } from './chain.ts';
 import type { QueryConfig } from './config.ts';
@@ -40,7 +40,11 @@ export interface QueryApp {
   orphans(filter: OrphanFilter, signal?: AbortSignal): Promise<ReportRow[]>;
   findings(filter: FindingFilter, signal?: AbortSignal): Promise<ReportRow[]>;
   hunt(name: string, raw: Readonly<Record<string, string | readonly string[]>>, signal?: AbortSignal): Promise<HuntResult>;
+  /** How many rows a trail has, so an answer over the cap is refused before its first byte. */
+  trailRowCount(request: TrailRequest, signal?: AbortSignal): Promise<number>;
   ping(): Promise<boolean>;
+  /** Readiness: ClickHouse answers and holds every migration. */
+  ready(): Promise<Record<string, { ok: boolean; detail?: string }>>;
   close(): Promise<void>;
 }
 
@@ -83,7 +87,22 @@ export function buildQueryApp(config: Readonly<QueryConfig>, deps: QueryAppDeps)
       log.debug({ hunt: name, rows: rows.length }, 'hunt ran');
       return { hunt, sql, rows };
     },
+    async trailRowCount(request, signal) {
+      const [row] = await runner.rows(`SELECT count() AS n FROM (${trailQuery(request).sql})`, signal);
+      return Number(row?.n ?? 0);
+    },
     ping: () => ch.ping().catch(() => false),
+    async ready() {
+      if (!(await ch.ping().catch(() => false))) {
+        return { clickhouse: { ok: false, detail: `${config.TETHER_CLICKHOUSE_URL} does not answer` }, schema_migrated: { ok: false, detail: 'unknown' } };
+      }
+      try {
+        const pending = await pendingMigrations(ch);
+        return { clickhouse: { ok: true }, schema_migrated: pending.length === 0 ? { ok: true } : { ok: false, detail: `pending: ${pending.join(', ')} (run tether migrate)` } };
+      } catch (err) {
+        return { clickhouse: { ok: true }, schema_migrated: { ok: false, detail: loggableClickHouseMessage(errorMessage(err)) } };
+      }
+    },
     // A client handed in belongs to the caller.
     close: () => (deps.clickhouse ? Promise.resolve() : ch.close()),
   };

@@ -29,12 +29,24 @@ export interface ManifestHeader {
 }
 
 /**
- * Version 2 hashes the canonical header (CANONICAL_HEADER); version 1 hashed
- * the header's JSON in the order the exporter wrote its keys, so a manifest
- * re-saved with other key order failed. Both verify; new exports are 2.
+ * Version 3 hashes every manifest field known before the first row
+ * (generated_at, format, the version and the hash description included:
+ * MANIFEST_HEADER_FIELDS); row_count, row_hashes and final_digest are what
+ * the chain itself yields and are checked against the rows. Version 2
+ * hashed {subject, time_range, query, parameters, columns} canonically, so a
+ * re-dated manifest still verified; version 1 hashed those fields' JSON in
+ * the order the exporter wrote them. All three verify; new exports are 3.
  */
-export type ManifestVersion = 1 | 2;
-export const MANIFEST_VERSION = 2;
+export type ManifestVersion = 1 | 2 | 3;
+export const MANIFEST_VERSION = 3;
+
+/** The hash descriptor a manifest carries (part of the v3 header). */
+export interface HashDescriptor {
+  algorithm: 'sha256';
+  chain: string;
+  header?: string;
+  canonical_row: string;
+}
 
 export interface Manifest extends ManifestHeader {
   tether_trail_manifest: ManifestVersion;
@@ -42,13 +54,27 @@ export interface Manifest extends ManifestHeader {
   format: string;
   row_count: number;
   /** `header` (how h0's input is written) is absent from version 1. */
-  hash: { algorithm: 'sha256'; chain: string; header?: string; canonical_row: string; h0: string };
+  hash: HashDescriptor & { h0: string };
   row_hashes: string[];
   final_digest: string;
 }
 
+/** What h0 commits to in version 3: every manifest field but the chain's own results. */
+export const MANIFEST_HEADER_FIELDS = ['tether_trail_manifest', 'generated_at', 'subject', 'time_range', 'query', 'parameters', 'columns', 'format', 'hash'] as const;
+/** The fields of `hash` inside the v3 header (h0 cannot hash itself). */
+const HASH_HEADER_FIELDS = ['algorithm', 'chain', 'header', 'canonical_row'] as const;
+
+/** A v3 header: the query's header plus the fields fixed when the export starts. */
+export type ChainHeader = ManifestHeader & Partial<Pick<Manifest, 'tether_trail_manifest' | 'generated_at' | 'format'>> & { hash?: Partial<HashDescriptor> };
+
 export const CHAIN_DESCRIPTION = 'h0 = sha256(canonical header); h_i = sha256(h_{i-1} bytes || canonical row i)';
 export const CANONICAL_HEADER =
+  'UTF-8 bytes of the JSON object {tether_trail_manifest, generated_at, subject, time_range, query, parameters, columns, format, ' +
+  'hash: {algorithm, chain, header, canonical_row}} taken from this manifest (every field but hash.h0, row_count, row_hashes and final_digest, ' +
+  'which the chain yields), in RFC 8785 (JCS) form: object keys sorted by UTF-16 code units at every depth, arrays in order, no whitespace, ' +
+  'strings and numbers as ECMAScript JSON.stringify writes them';
+/** Version 2's description, for reference when reading an older manifest. */
+export const CANONICAL_HEADER_V2 =
   'UTF-8 bytes of the JSON object {subject, time_range, query, parameters, columns} taken from this manifest, ' +
   'in RFC 8785 (JCS) form: object keys sorted by UTF-16 code units at every depth, arrays in order, no whitespace, ' +
   'strings and numbers as ECMAScript JSON.stringify writes them';
@@ -91,9 +117,32 @@ export function canonicalRow(row: Row): Buffer {
   return Buffer.from(JSON.stringify(row), 'utf8');
 }
 
-/** sha256 of the canonical header (version 2), or of its JSON in key order as read (version 1). */
-export function headerHash(header: ManifestHeader, version: ManifestVersion = MANIFEST_VERSION): Buffer {
+/** The header a new export's chain starts from: the query's header, the start time and format, this version's hash descriptor. */
+export function chainHeader(header: ManifestHeader, format: string, generatedAt: Date): ChainHeader {
+  return {
+    ...header,
+    tether_trail_manifest: MANIFEST_VERSION,
+    generated_at: generatedAt.toISOString(),
+    format,
+    hash: { algorithm: 'sha256', chain: CHAIN_DESCRIPTION, header: CANONICAL_HEADER, canonical_row: CANONICAL_ROW },
+  };
+}
+
+/**
+ * sha256 of the canonical header: version 3 every field of
+ * MANIFEST_HEADER_FIELDS, version 2 the query fields, version 1 the query
+ * fields' JSON in key order as read.
+ */
+export function headerHash(header: ChainHeader, version: ManifestVersion = MANIFEST_VERSION): Buffer {
   const { subject, time_range, query, parameters, columns } = header;
+  if (version === 3) {
+    const hash = header.hash ?? {};
+    const fields = {
+      tether_trail_manifest: header.tether_trail_manifest, generated_at: header.generated_at, subject, time_range, query, parameters, columns,
+      format: header.format, hash: Object.fromEntries(HASH_HEADER_FIELDS.map((k) => [k, hash[k]])),
+    };
+    return sha256(Buffer.from(canonicalJson(fields), 'utf8'));
+  }
   const fields = { subject, time_range, query, parameters, columns };
   return sha256(Buffer.from(version === 1 ? JSON.stringify(fields) : canonicalJson(fields), 'utf8'));
 }
@@ -122,16 +171,19 @@ export class HashChain {
   #current: Buffer;
   readonly h0: string;
   readonly rowHashes: string[] = [];
+  readonly #keep: boolean;
 
-  constructor(header: ManifestHeader, version: ManifestVersion = MANIFEST_VERSION) {
+  /** `keepHashes: false` (a verifier) keeps only the running digest: memory stays flat however many rows. */
+  constructor(header: ChainHeader, version: ManifestVersion = MANIFEST_VERSION, options: { keepHashes?: boolean } = {}) {
     this.#current = headerHash(header, version);
     this.h0 = this.#current.toString('hex');
+    this.#keep = options.keepHashes ?? true;
   }
 
   push(row: Row): string {
     this.#current = sha256(Buffer.concat([this.#current, canonicalRow(row)]));
     const hex = this.#current.toString('hex');
-    this.rowHashes.push(hex);
+    if (this.#keep) this.rowHashes.push(hex);
     return hex;
   }
 
@@ -140,14 +192,16 @@ export class HashChain {
   }
 }
 
+/** The manifest of a finished chain; `chain` must have started from chainHeader(header, format, generatedAt). */
 export function buildManifest(header: ManifestHeader, chain: HashChain, format: string, generatedAt: Date): Manifest {
+  const start = chainHeader(header, format, generatedAt);
   return {
     tether_trail_manifest: MANIFEST_VERSION,
-    generated_at: generatedAt.toISOString(),
+    generated_at: start.generated_at!,
     ...header,
     format,
     row_count: chain.rowHashes.length,
-    hash: { algorithm: 'sha256', chain: CHAIN_DESCRIPTION, header: CANONICAL_HEADER, canonical_row: CANONICAL_ROW, h0: chain.h0 },
+    hash: { ...(start.hash as HashDescriptor), h0: chain.h0 },
     row_hashes: chain.rowHashes,
     final_digest: chain.digest,
   };
@@ -168,7 +222,7 @@ export type VerifyFailure = 'header_modified' | 'row_modified' | 'rows_missing' 
 export function verifyChain(manifest: Manifest, rows: readonly Row[]): VerifyResult {
   const chain = new HashChain(manifest, manifest.tether_trail_manifest);
   if (chain.h0 !== manifest.hash.h0) {
-    return { ok: false, reason: 'header_modified', firstBadRow: null, message: 'the manifest header (subject, range, query, parameters or columns) was modified' };
+    return { ok: false, reason: 'header_modified', firstBadRow: null, message: headerModifiedMessage(manifest.tether_trail_manifest) };
   }
   const n = Math.min(rows.length, manifest.row_hashes.length);
   for (let i = 0; i < n; i++) {
@@ -209,9 +263,15 @@ export function parseManifest(text: string): Manifest {
 
 export function checkManifestVersion(manifest: Pick<Manifest, 'tether_trail_manifest'>): void {
   const version: unknown = manifest.tether_trail_manifest;
-  if (version !== 1 && version !== 2) {
-    throw verifyError(`not a Tether trail manifest of a known version (1 or 2): tether_trail_manifest is ${JSON.stringify(version) ?? 'missing'}`);
+  if (version !== 1 && version !== 2 && version !== 3) {
+    throw verifyError(`not a Tether trail manifest of a known version (1, 2 or 3): tether_trail_manifest is ${JSON.stringify(version) ?? 'missing'}`);
   }
+}
+
+export function headerModifiedMessage(version: ManifestVersion): string {
+  return version === 3
+    ? 'the manifest header (generated_at, format, subject, range, query, parameters, columns or hash description) was modified'
+    : 'the manifest header (subject, range, query, parameters or columns) was modified';
 }
 
 /** The first key repeated within one object of `text`, already known to be valid JSON. */

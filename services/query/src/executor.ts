@@ -14,7 +14,9 @@ export interface QueryRunner {
 
 export function queryRunner(ch: ClickHouse, options: { timeoutMs: number; maxRows: number }): QueryRunner {
   // readonly=2: no writes or DDL whatever the text says; settings may still be sent.
-  const settings = { readonly: '2', max_execution_time: Math.ceil(options.timeoutMs / 1000) };
+  // 64-bit integers as JSON numbers, as every other integer: one type per value in every output
+  // (counts and epoch ms stay far below 2^53).
+  const settings = { readonly: '2', max_execution_time: Math.ceil(options.timeoutMs / 1000), output_format_json_quote_64bit_integers: 0 as const };
   // A whole answer is held in memory: the server stops at the cap instead of
   // sending a result no caller may receive (streams cap themselves).
   const rowsSettings = { ...settings, max_result_rows: String(options.maxRows), result_overflow_mode: 'throw' as const };

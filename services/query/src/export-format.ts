@@ -50,11 +50,11 @@ export function exportWriter(format: ExportFormat, columns: readonly Column[]): 
 export function parseExport(format: ExportFormat, text: string, columns: readonly Column[]): Row[] {
   switch (format) {
     case 'ndjson':
-      return text.split('\n').filter((line) => line.trim() !== '').map((line, i) => fromObject(parseJson(line, i + 1), columns, i + 1));
+      return text.split('\n').filter((line) => line.trim() !== '').map((line, i) => rowFromJson(parseJson(line, i + 1), columns, i + 1));
     case 'json': {
       const value = parseJson(text, 1);
       if (!Array.isArray(value)) throw verifyError('a JSON trail export is an array of rows');
-      return value.map((item, i) => fromObject(item, columns, i + 1));
+      return value.map((item, i) => rowFromJson(item, columns, i + 1));
     }
     case 'csv': {
       const [header, ...records] = parseCsv(text);
@@ -62,69 +62,9 @@ export function parseExport(format: ExportFormat, text: string, columns: readonl
       if (names.join(',') !== columns.map((c) => c.name).join(',')) {
         throw verifyError(`CSV header does not match the manifest's columns: ${names.join(',')}`);
       }
-      return records.map((cells, i) => {
-        if (cells.length !== columns.length) throw verifyError(`CSV row ${i + 1} has ${cells.length} cells, expected ${columns.length}`);
-        return columns.map((column, j) => fromCsvCell(column, cells[j]!, i + 1));
-      });
+      return records.map((cells, i) => csvRow(cells, columns, i + 1));
     }
   }
-}
-
-export type NonCanonical =
-  | { part: 'row'; row: number; message: string }
-  /** The opening is the CSV header line or JSON's '['. */
-  | { part: 'opening' | 'ending'; row: null; message: string };
-
-/**
- * Where `text` first differs from what the writer makes of `rows` (read from
- * that text), or null when it is exactly that. The readers accept spellings
- * the writer never produces and that read back to the same values, so the
- * chain cannot see them: a CSV formula without its guarding apostrophe, a
- * JSON key given twice (JSON.parse keeps the last, other readers the first),
- * other whitespace, escapes, line ends or a byte order mark.
- */
-export function findNonCanonical(format: ExportFormat, text: string, columns: readonly Column[], rows: readonly Row[]): NonCanonical | null {
-  const writer = exportWriter(format, columns);
-  let at = 0;
-  const differs = (expected: string): number | null => {
-    if (text.startsWith(expected, at)) {
-      at += expected.length;
-      return null;
-    }
-    let i = 0;
-    while (i < expected.length && text[at + i] === expected[i]) i++;
-    return i;
-  };
-  const opening = differs(writer.begin());
-  if (opening !== null) {
-    return { part: 'opening', row: null, message: `the file does not open as the exporter writes it (${format === 'csv' ? 'header line' : 'first line'}, character ${opening + 1})` };
-  }
-  for (const [i, row] of rows.entries()) {
-    const from = differs(writer.row(row));
-    if (from !== null) {
-      return { part: 'row', row: i + 1, message: `row ${i + 1} holds the exported values but is not written as the exporter writes it (character ${from + 1} of the row)` };
-    }
-  }
-  if (differs(writer.end()) !== null || at !== text.length) {
-    return { part: 'ending', row: null, message: 'the file does not end as the exporter writes it' };
-  }
-  return null;
-}
-
-/**
- * A file's bytes as text. Decoding is strict: invalid UTF-8 would become
- * U+FFFD and a byte order mark would be dropped, hiding bytes the exporter
- * never wrote; both are refused.
- */
-export function decodeExport(bytes: Uint8Array): string {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw verifyError('the file is not valid UTF-8: the exporter writes UTF-8');
-  }
-  if (text.startsWith('\ufeff')) throw verifyError('the file starts with a byte order mark, which the exporter does not write (a tool re-saved it)');
-  return text;
 }
 
 // -------------------------------------------------------------------- CSV ---
@@ -138,6 +78,18 @@ function csvCell(value: Row[number]): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   const text = Array.isArray(value) ? JSON.stringify(value) : FORMULA_START.test(value) ? `'${value}` : value;
   return `"${text.replaceAll('"', '""')}"`;
+}
+
+function csvRow(cells: readonly CsvCell[], columns: readonly Column[], rowNumber: number): Row {
+  if (cells.length !== columns.length) throw verifyError(`CSV row ${rowNumber} has ${cells.length} cells, expected ${columns.length}`);
+  return columns.map((column, j) => fromCsvCell(column, cells[j]!, rowNumber));
+}
+
+/** One CSV record's text (without its line end) as a typed row. */
+export function parseCsvRecord(text: string, columns: readonly Column[], rowNumber: number): Row {
+  const records = parseCsv(text);
+  if (records.length !== 1) throw verifyError(`CSV row ${rowNumber} is not one record`);
+  return csvRow(records[0]!, columns, rowNumber);
 }
 
 interface CsvCell {
@@ -208,7 +160,8 @@ function parseCsv(text: string): CsvCell[][] {
 
 // ------------------------------------------------------------------- JSON ---
 
-function fromObject(value: unknown, columns: readonly Column[], rowNumber: number): Row {
+/** One row from its JSON object (a JSON or NDJSON export's row); refuses unknown and missing columns. */
+export function rowFromJson(value: unknown, columns: readonly Column[], rowNumber: number): Row {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw verifyError(`row ${rowNumber} is not a JSON object`);
   const record = value as Record<string, unknown>;
   const extra = Object.keys(record).filter((key) => !columns.some((c) => c.name === key));

@@ -25,6 +25,8 @@ export interface Hunt {
   title: string;
   description: string;
   params: HuntParam[];
+  /** Parameters the SQL uses as a regular expression (match(), extract(), ...): checked before the query runs. */
+  regexParams: ReadonlySet<string>;
   sql: string;
 }
 
@@ -59,7 +61,39 @@ export function parseHunt(name: string, text: string): Hunt {
   for (const d of params) {
     if (!used.some((p) => p.name === d.name)) throw fail(`declared parameter "${d.name}" is not used`);
   }
-  return { name, title, description: description.join(' '), params, sql: text };
+  const regexParams = regexPlaceholders(text);
+  const hunt = { name, title, description: description.join(' '), params, regexParams, sql: text };
+  for (const p of params) if (p.default !== null && regexParams.has(p.name)) checkRegex(hunt, p.name, p.default);
+  return hunt;
+}
+
+// ClickHouse functions whose second argument is an RE2 pattern.
+const REGEX_FUNCTIONS = /\b(match|extract|extractAll|extractAllGroups|extractGroups|replaceRegexpOne|replaceRegexpAll|countMatches|splitByRegexp)\s*\(\s*[^,()]+,\s*\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*String\s*\}/g;
+
+/** The placeholders a hunt's SQL passes as a pattern to a regular-expression function. */
+export function regexPlaceholders(sql: string): Set<string> {
+  return new Set([...sql.matchAll(REGEX_FUNCTIONS)].map((m) => m[2]!));
+}
+
+// Constructs JavaScript accepts and RE2 (ClickHouse's engine) refuses: lookaround and backreferences.
+const NOT_RE2 = /\(\?<?[=!]|\\[1-9]|\\k</;
+
+/**
+ * Refuses a pattern ClickHouse could not compile, before the query runs:
+ * one that is not a valid regular expression, or that uses lookaround or
+ * backreferences, which RE2 does not have.
+ */
+export function checkRegex(hunt: Pick<Hunt, 'name'>, name: string, pattern: string): void {
+  const fail = (why: string) =>
+    tetherError('TETHER_QUERY_BIND', `hunt "${hunt.name}": parameter "${name}" is not a valid regular expression (${why}): ${JSON.stringify(pattern.length > 60 ? `${pattern.slice(0, 60)}…` : pattern)}`, {
+      context: { hunt: hunt.name, name },
+    });
+  try {
+    new RegExp(pattern);
+  } catch (err) {
+    throw fail((err as Error).message.replace(/^Invalid regular expression: \/.*\/: /, ''));
+  }
+  if (NOT_RE2.test(pattern)) throw fail('lookahead, lookbehind and backreferences are not supported by ClickHouse (RE2)');
 }
 
 function parseParamLine(body: string, fail: (m: string) => Error): HuntParam {
@@ -96,11 +130,13 @@ export function huntParams(hunt: Hunt, raw: Readonly<Record<string, string | rea
   }
   for (const p of hunt.params) {
     const given = raw[p.name];
+    if (given !== undefined && hunt.regexParams.has(p.name)) for (const value of typeof given === 'string' ? [given] : given) checkRegex(hunt, p.name, value);
     if (given === undefined) {
       if (p.default === null) throw tetherError('TETHER_QUERY_BIND', `hunt "${hunt.name}" needs parameter "${p.name}" (${p.type})`);
       out[p.name] = textValue(p.type, p.default, now);
     } else if (p.type === 'Array(String)') {
-      out[p.name] = typeof given === 'string' ? [given] : given;
+      // A list is comma-separated, or the name repeated, or both: platforms=openai,anthropic == platforms=openai&platforms=anthropic.
+      out[p.name] = (typeof given === 'string' ? [given] : given).flatMap(splitList);
     } else if (typeof given === 'string') {
       out[p.name] = textValue(p.type, given, now);
     } else {

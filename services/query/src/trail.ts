@@ -4,11 +4,10 @@
 // exported with a manifest whose hash chain shows it was not edited.
 import { tetherError } from '#errors';
 import { bindQuery, toEpochMs, type Params } from './bind.ts';
-import {
-  buildManifest, checkManifestVersion, HashChain, normaliseRow, verifyChain, type Column, type Manifest, type ManifestHeader, type VerifyResult,
-} from './chain.ts';
+import { buildManifest, chainHeader, HashChain, normaliseRow, type Column, type Manifest, type ManifestHeader, type VerifyResult } from './chain.ts';
 import type { QueryRunner } from './executor.ts';
-import { decodeExport, EXPORT_FORMATS, exportWriter, findNonCanonical, parseExport, type ExportFormat } from './export-format.ts';
+import { exportWriter, type ExportFormat } from './export-format.ts';
+import { verifyBytes } from './verify.ts';
 
 export const TRAIL_SUBJECTS = ['person', 'email', 'nhi', 'connector'] as const;
 export type TrailSubject = (typeof TRAIL_SUBJECTS)[number];
@@ -153,7 +152,8 @@ export async function exportTrail(
   options: ExportOptions,
 ): Promise<Manifest> {
   const writer = exportWriter(format, query.columns);
-  const chain = new HashChain(query.header);
+  // generated_at and the format are fixed now, and hashed into h0 with the rest of the header.
+  const chain = new HashChain(chainHeader(query.header, format, options.now));
   await write(writer.begin());
   for await (const record of runner.stream(query.sql, options.signal)) {
     if (options.maxRows !== undefined && chain.rowHashes.length >= options.maxRows) {
@@ -172,22 +172,11 @@ export async function exportTrail(
 /**
  * Checks an exported file (its bytes, or its text) against its manifest:
  * the rows' values through the hash chain, and the file's bytes against what
- * the writer makes of those values. Names the first row that differs.
+ * the writer makes of those values. Names the first row that differs. The
+ * CLI streams the file through verifyStream instead (verify.ts).
  */
 export function verifyExport(file: string | Uint8Array, manifest: Manifest): VerifyResult {
-  checkManifestVersion(manifest);
-  const format = manifest.format as ExportFormat;
-  if (!EXPORT_FORMATS.includes(format)) throw tetherError('TETHER_TRAIL_VERIFY', `unknown export format ${JSON.stringify(manifest.format)}`);
-  const text = typeof file === 'string' ? file : decodeExport(file);
-  const rows = parseExport(format, text, manifest.columns);
-  const chained = verifyChain(manifest, rows);
-  if (!chained.ok && chained.reason === 'header_modified') return chained;
-  const layout = findNonCanonical(format, text, manifest.columns, rows);
-  if (layout === null) return chained;
-  // Whichever comes first in the file; a row both edited and respelled is reported as edited.
-  const layoutAt = layout.part === 'row' ? layout.row : layout.part === 'opening' ? 0 : Infinity;
-  if (!chained.ok && (chained.firstBadRow ?? Infinity) <= layoutAt) return chained;
-  return { ok: false, reason: 'not_canonical', firstBadRow: layout.row, message: layout.message };
+  return verifyBytes(file, manifest);
 }
 
 function iso(ms: number): string {

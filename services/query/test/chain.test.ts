@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { buildManifest, HashChain, normaliseRow, verifyChain, type Column, type ManifestHeader, type Row } from '../src/chain.ts';
+import { buildManifest, chainHeader, HashChain, normaliseRow, verifyChain, type Column, type ManifestHeader, type Row } from '../src/chain.ts';
 import { EXPORT_FORMATS, exportWriter, parseExport, type ExportFormat } from '../src/export-format.ts';
 import { hostileString, prng } from './hostile.ts';
 
@@ -36,7 +36,7 @@ function clickhouseRows(count: number, seed: number): Record<string, unknown>[] 
 
 function exportRows(format: ExportFormat, rows: Row[]): { text: string; manifest: ReturnType<typeof buildManifest> } {
   const writer = exportWriter(format, COLUMNS);
-  const chain = new HashChain(HEADER);
+  const chain = new HashChain(chainHeader(HEADER, format, new Date('2026-02-02T00:00:00Z')));
   let text = writer.begin();
   for (const row of rows) {
     chain.push(row);
@@ -54,7 +54,11 @@ describe('hash chain', () => {
     const sorted = (_key: string, value: unknown) =>
       value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))) : value;
     let h = createHash('sha256')
-      .update(JSON.stringify({ time_range: HEADER.time_range, subject: HEADER.subject, query: HEADER.query, parameters: HEADER.parameters, columns: COLUMNS }, sorted))
+      .update(JSON.stringify({
+        time_range: HEADER.time_range, subject: HEADER.subject, query: HEADER.query, parameters: HEADER.parameters, columns: COLUMNS,
+        tether_trail_manifest: 3, generated_at: manifest.generated_at, format: 'ndjson',
+        hash: { algorithm: 'sha256', chain: manifest.hash.chain, header: manifest.hash.header, canonical_row: manifest.hash.canonical_row },
+      }, sorted))
       .digest();
     expect(manifest.hash.h0).toBe(h.toString('hex'));
     for (const [i, row] of rows.entries()) {

@@ -2,13 +2,14 @@
 // run on ClickHouse in cli.int.test.ts): nothing from the data reaches a
 // terminal as a raw control character, and exports meant as files are not
 // written to one.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runProgram } from '#service';
 import type { QueryApp } from '../src/app.ts';
-import { buildManifest, HashChain, normaliseRow, type Column } from '../src/chain.ts';
+import { buildManifest, chainHeader, HashChain, normaliseRow, type Column } from '../src/chain.ts';
 import { buildCli } from '../src/cli.ts';
 import { CONNECTOR_COLUMNS } from '../src/connectors.ts';
 import { exportWriter } from '../src/export-format.ts';
@@ -51,7 +52,7 @@ function stubApp(): QueryApp & { calls: string[] } {
       const query = trailQuery(request);
       const row = normaliseRow(query.columns, rowOf(query.columns, { src_user_agent: ESCAPES }));
       const writer = exportWriter(format, query.columns);
-      const chain = new HashChain(query.header);
+      const chain = new HashChain(chainHeader(query.header, format, new Date('2026-02-02T00:00:00Z')));
       chain.push(row);
       await write(writer.begin() + writer.row(row) + writer.end());
       return buildManifest(query.header, chain, format, new Date('2026-02-02T00:00:00Z'));
@@ -154,5 +155,74 @@ describe('terminalText', () => {
     const table = renderRows('table', [{ ua: '\u009b2J\x1b[31mred' }]);
     expect(table).not.toMatch(RAW_CONTROL);
     expect(table).toContain('\\x9b2J\\x1b[31mred');
+  });
+});
+
+describe('trail exports to files', () => {
+  const withDir = () => (dir = mkdtempSync(path.join(tmpdir(), 'tether-query-cli-')));
+
+  it('refuses --out and --manifest naming one file, before any query', async () => {
+    const file = path.join(withDir(), 'same.csv');
+    const { error, app } = await run([...TRAIL, '--out', file, '--manifest', file], false);
+    expect(error?.message).toMatch(/--out and --manifest name the same file/);
+    expect(app.calls).toEqual([]);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('refuses to overwrite an existing export or manifest without --force', async () => {
+    const file = path.join(withDir(), 'dana.csv');
+    expect((await run([...TRAIL, '--out', file], false)).error).toBeNull();
+    const before = readFileSync(file);
+    const again = await run([...TRAIL, '--out', file], false);
+    expect(again.error?.message).toMatch(/--out .*dana\.csv exists: give --force/);
+    expect(again.app.calls).toEqual([]);
+    writeFileSync(file, 'edited');
+    rmSync(`${file}.manifest.json`);
+    writeFileSync(`${file}.manifest.json`, 'kept');
+    const manifestOnly = await run([...TRAIL, '--out', path.join(dir!, 'other.csv'), '--manifest', `${file}.manifest.json`], false);
+    expect(manifestOnly.error?.message).toMatch(/--manifest .* exists/);
+    const forced = await run([...TRAIL, '--out', file, '--force'], false);
+    expect(forced.error).toBeNull();
+    expect(readFileSync(file)).toEqual(before);
+  });
+
+  it('a failed export leaves neither a partial export nor a manifest', async () => {
+    const file = path.join(withDir(), 'failed.csv');
+    const app = stubApp();
+    app.trail = async (_request, _format, write) => {
+      await write('event_id\r\n"e1"\r\n');
+      throw new Error('ClickHouse went away mid-export');
+    };
+    const io = { stdout: stream(false), stderr: stream(false) };
+    await expect(buildCli(() => app, io, async () => undefined).parseAsync(['node', 'query', ...TRAIL, '--out', file])).rejects.toThrow(/went away/);
+    expect(readdirSync(dir!)).toEqual([]);
+  });
+});
+
+describe('exit codes and outputs', () => {
+  it('verify: 0 for the exported file, 1 modified (naming the row), 3 unreadable', async () => {
+    const file = path.join((dir = mkdtempSync(path.join(tmpdir(), 'tether-query-cli-'))), 'dana.ndjson');
+    expect((await run([...TRAIL, '-o', 'ndjson', '--out', file], false)).error).toBeNull();
+    const code = async (args: string[]) => {
+      const io = { stdout: stream(false), stderr: stream(false) };
+      const result = await runProgram(buildCli(() => stubApp(), io, async () => undefined), args);
+      return { result, stdout: io.stdout.text(), stderr: io.stderr.text() };
+    };
+    expect(await code(['verify', file])).toMatchObject({ result: 0, stdout: expect.stringMatching(/^OK: 1 rows/) });
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"event_id":"x"', '"event_id":"y"'));
+    expect(await code(['verify', file])).toMatchObject({ result: 1, stdout: 'MODIFIED: row 1 differs from the row that was exported\n' });
+    expect(await code(['verify', path.join(dir, 'missing.ndjson')])).toMatchObject({ result: 3, stdout: '', stderr: expect.stringMatching(/^UNREADABLE: /) });
+    writeFileSync(`${file}.manifest.json`, '{"tether_trail_manifest": 3,');
+    expect(await code(['verify', file])).toMatchObject({ result: 3, stderr: expect.stringMatching(/^UNREADABLE: the manifest is not valid JSON/) });
+  });
+
+  it('hunts -o json is JSON a tool can read; -o is the flag and --format its alias', async () => {
+    const hunts = new Map([['h1', { name: 'h1', title: 'One', description: 'd', params: [{ name: 'since', type: 'DateTime' as const, default: 'now-7d' }], regexParams: new Set<string>(), sql: '' }]]);
+    const io = { stdout: stream(false), stderr: stream(false) };
+    expect(await runProgram(buildCli(() => stubApp(), io, async () => undefined, () => hunts), ['hunts', '-o', 'json'])).toBe(0);
+    expect(JSON.parse(io.stdout.text())).toEqual([{ name: 'h1', title: 'One', description: 'd', params: [{ name: 'since', type: 'DateTime', default: 'now-7d' }], usage: 'since DateTime = now-7d' }]);
+    const viaAlias = await run(['connectors', '--format', 'json'], false);
+    const viaFlag = await run(['connectors', '-o', 'json'], false);
+    expect(viaAlias.stdout).toBe(viaFlag.stdout);
   });
 });

@@ -62,7 +62,7 @@ describe('hunts', () => {
       ['okta:00u_alice', 2, ['key_new1', 'key_new2']],
       ['okta:00u_bob', 1, ['key_bob']],
     ]);
-    expect(rows[0]).toMatchObject({ latest_email: 'alice.smith@acme.test', from_unmanaged_or_unknown_device: '1' });
+    expect(rows[0]).toMatchObject({ latest_email: 'alice.smith@acme.test', from_unmanaged_or_unknown_device: 1 });
     expect(ids(await run('new-api-keys-per-person', { min_keys: '2' }), 'who')).toEqual(['okta:00u_alice']);
   });
 

@@ -2,9 +2,12 @@
 // not the exporter's bytes, and against manifests re-saved by other tools.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { buildManifest, HashChain, normaliseRow, parseManifest, type Column, type Manifest, type ManifestHeader, type Row } from '../src/chain.ts';
+import {
+  buildManifest, CANONICAL_HEADER_V2, chainHeader, HashChain, normaliseRow, parseManifest, type Column, type Manifest, type ManifestHeader, type Row,
+} from '../src/chain.ts';
 import { EXPORT_FORMATS, exportWriter, type ExportFormat } from '../src/export-format.ts';
 import { verifyExport } from '../src/trail.ts';
+import { verifyStream } from '../src/verify.ts';
 
 const COLUMNS: Column[] = [
   { name: 'event_id', kind: 'string' },
@@ -30,18 +33,21 @@ const ROWS: Row[] = [
   { event_id: 'e3', event_time_ms: '1767225602000', person_id: 'okta:00u_dana', person_display_name: "'quoted", device_managed: 0, chain_ids: ['a', 'b'] },
 ].map((r) => normaliseRow(COLUMNS, r));
 
-function exported(format: ExportFormat, version: 1 | 2 = 2): { text: string; manifest: Manifest } {
+const GENERATED = new Date('2026-02-02T00:00:00Z');
+
+function exported(format: ExportFormat, version: 1 | 2 | 3 = 3): { text: string; manifest: Manifest } {
   const writer = exportWriter(format, COLUMNS);
-  const chain = new HashChain(HEADER, version);
+  const chain = new HashChain(version === 3 ? chainHeader(HEADER, format, GENERATED) : HEADER, version);
   let text = writer.begin();
   for (const row of ROWS) {
     chain.push(row);
     text += writer.row(row);
   }
   text += writer.end();
-  const manifest = buildManifest(HEADER, chain, format, new Date('2026-02-02T00:00:00Z'));
-  if (version === 2) return { text, manifest };
-  // What the previous exporter wrote: version 1, no `hash.header`.
+  const manifest = buildManifest(HEADER, chain, format, GENERATED);
+  if (version === 3) return { text, manifest };
+  // What earlier exporters wrote: version 2 hashed the query fields only; version 1 also had no `hash.header`.
+  if (version === 2) return { text, manifest: { ...manifest, tether_trail_manifest: 2, hash: { ...manifest.hash, header: CANONICAL_HEADER_V2 } } };
   const { header: _header, ...hash } = manifest.hash;
   return { text, manifest: { ...manifest, tether_trail_manifest: 1, hash } };
 }
@@ -57,9 +63,15 @@ function reorderKeys(value: unknown, order: (keys: string[]) => string[]): unkno
 describe('exports as the exporter wrote them', () => {
   it.each(EXPORT_FORMATS)('%s verifies from its text and from its bytes', (format) => {
     const { text, manifest } = exported(format);
-    expect(manifest.tether_trail_manifest).toBe(2);
+    expect(manifest.tether_trail_manifest).toBe(3);
     expect(verifyExport(text, manifest)).toEqual({ ok: true, rowCount: 3, finalDigest: manifest.final_digest });
     expect(verifyExport(Buffer.from(text, 'utf8'), manifest)).toMatchObject({ ok: true });
+  });
+
+  it.each(EXPORT_FORMATS)('%s with a version 2 manifest (query fields hashed, generated_at not) still verifies', (format) => {
+    const { text, manifest } = exported(format, 2);
+    expect(verifyExport(text, manifest)).toMatchObject({ ok: true, rowCount: 3 });
+    expect(verifyExport(text, { ...manifest, generated_at: '2030-01-01T00:00:00.000Z' })).toMatchObject({ ok: true });
   });
 
   it.each(EXPORT_FORMATS)('%s with a version 1 manifest (header hashed in key order) still verifies', (format) => {
@@ -117,16 +129,34 @@ describe('a file that reads back to the exported values but is not the exported 
 });
 
 describe('the manifest header hash', () => {
-  it('is sha256 of the header in RFC 8785 form, spelled out here independently', () => {
+  it('is sha256 of every manifest field known before the rows, in RFC 8785 form, spelled out here independently', () => {
     const { manifest } = exported('csv');
     const columns = COLUMNS.map((c) => `{"kind":"${c.kind}","name":"${c.name}"${c.nullable ? ',"nullable":true' : ''}}`).join(',');
+    const hash = `{"algorithm":"sha256","canonical_row":${JSON.stringify(manifest.hash.canonical_row)},"chain":${JSON.stringify(manifest.hash.chain)},"header":${JSON.stringify(manifest.hash.header)}}`;
     const canonical =
-      `{"columns":[${columns}],"parameters":{"from":1767225600000,"subject":"okta:00u_dana","to":1769904000000},` +
+      `{"columns":[${columns}],"format":"csv","generated_at":"2026-02-02T00:00:00.000Z","hash":${hash},` +
+      `"parameters":{"from":1767225600000,"subject":"okta:00u_dana","to":1769904000000},` +
       `"query":"SELECT ... WHERE person_id = 'okta:00u_dana'","subject":{"kind":"person","value":"okta:00u_dana"},` +
-      `"time_range":{"from":"2026-01-01T00:00:00.000Z","to":"2026-02-01T00:00:00.000Z"}}`;
+      `"tether_trail_manifest":3,"time_range":{"from":"2026-01-01T00:00:00.000Z","to":"2026-02-01T00:00:00.000Z"}}`;
     expect(manifest.hash.h0).toBe(createHash('sha256').update(canonical, 'utf8').digest('hex'));
     expect(manifest.hash.header).toMatch(/RFC 8785/);
     expect(manifest.hash.chain).toMatch(/canonical header/);
+  });
+
+  it.each([
+    ['generated_at', (m: Manifest) => ({ ...m, generated_at: '2026-03-01T00:00:00.000Z' })],
+    ['format', (m: Manifest) => ({ ...m, format: 'ndjson' })],
+    ['the hash description', (m: Manifest) => ({ ...m, hash: { ...m.hash, canonical_row: 'anything' } })],
+    ['the version', (m: Manifest) => ({ ...m, tether_trail_manifest: 2 as const })],
+  ])('an edited %s is a modified header', (_field, edit) => {
+    const { text, manifest } = exported('csv');
+    expect(verifyExport(text, edit(manifest))).toMatchObject({ ok: false, reason: 'header_modified' });
+  });
+
+  it('an edited row_count is caught', () => {
+    const { text, manifest } = exported('ndjson');
+    expect(verifyExport(text, { ...manifest, row_count: 2 })).toMatchObject({ ok: false, reason: 'rows_added' });
+    expect(verifyExport(text, { ...manifest, row_count: 4 })).toMatchObject({ ok: false, reason: 'rows_missing' });
   });
 
   it.each([
@@ -147,8 +177,57 @@ describe('the manifest header hash', () => {
     const twice = text.replace('"subject": {', '"subject": {\n    "value": "okta:00u_mallory",');
     expect(JSON.parse(twice)).toMatchObject({ subject: { value: 'okta:00u_dana' } });
     expect(() => parseManifest(twice)).toThrow(/key "value" twice/);
-    expect(() => parseManifest(text.replace('"tether_trail_manifest": 2', '"tether_trail_manifest": 3'))).toThrow(/known version/);
+    expect(() => parseManifest(text.replace('"tether_trail_manifest": 3', '"tether_trail_manifest": 4'))).toThrow(/known version/);
     expect(() => parseManifest('[1]')).toThrow(/known version|not a JSON object/);
     expect(parseManifest(text)).toEqual(manifest);
+  });
+});
+
+describe('streaming verification', () => {
+  /** Feeds the file in chunks of `size` bytes, as fs.createReadStream would (chunks cut through characters and lines). */
+  const inChunks = async (text: string, manifest: Manifest, size: number) => {
+    const bytes = Buffer.from(text, 'utf8');
+    async function* chunks() {
+      for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+    }
+    return verifyStream(chunks(), manifest);
+  };
+
+  it.each(EXPORT_FORMATS)('%s: the same verdicts whatever the chunk size', async (format) => {
+    const { text, manifest } = exported(format);
+    const edits = [
+      text,
+      text.replace('e2', 'e9'),
+      format === 'csv' ? text.replace(`"'=HYPERLINK`, '"=HYPERLINK') : text.replace('"Dana"', '"\\u0044ana"'),
+      text.slice(0, -3),
+    ];
+    for (const edited of edits) {
+      const whole = verifyExport(edited, manifest);
+      for (const size of [1, 2, 7, 64]) expect(await inChunks(edited, manifest, size), `${format} ${size}`).toEqual(whole);
+    }
+  });
+
+  it.each(EXPORT_FORMATS)('%s: one extra line end after the last byte is tolerated, two are not', (format) => {
+    const { text, manifest } = exported(format);
+    expect(verifyExport(`${text}\n`, manifest)).toMatchObject({ ok: true, rowCount: 3 });
+    expect(verifyExport(`${text}\n\n`, manifest)).toMatchObject({ ok: false, reason: 'not_canonical' });
+    expect(verifyExport(`${text}\nx`, manifest)).toMatchObject({ ok: false });
+  });
+
+  it('a deleted last row with a line end in its place is a missing row', () => {
+    const { text, manifest } = exported('ndjson');
+    const lines = text.split('\n');
+    expect(verifyExport(`${lines.slice(0, 2).join('\n')}\n\n`, manifest)).toMatchObject({ ok: false, reason: 'rows_missing', firstBadRow: 3 });
+  });
+
+  it('a CSV cell holding line ends verifies and a record cut inside its quotes does not', () => {
+    const rows = [normaliseRow(COLUMNS, { event_id: 'e1', event_time_ms: 1, person_id: 'a\nb\r\nc', person_display_name: null, device_managed: null, chain_ids: [] })];
+    const writer = exportWriter('csv', COLUMNS);
+    const chain = new HashChain(chainHeader(HEADER, 'csv', GENERATED));
+    for (const row of rows) chain.push(row);
+    const text = writer.begin() + rows.map((r) => writer.row(r)).join('') + writer.end();
+    const manifest = buildManifest(HEADER, chain, 'csv', GENERATED);
+    expect(verifyExport(text, manifest)).toMatchObject({ ok: true, rowCount: 1 });
+    expect(verifyExport(text.slice(0, text.indexOf('\r\nc')), manifest)).toMatchObject({ ok: false, firstBadRow: 1 });
   });
 });

@@ -2,14 +2,15 @@
 // versions, dead letters), each writing its tables through one ClickHouse
 // client; a DLQ producer for rows that cannot be stored; /health and /metrics.
 import { CONSUMER_GROUPS } from '#config';
-import { TABLES, createClickHouse, loggableClickHouseMessage, type ClickHouse, type TableName } from '#clickhouse';
-import { errorMessage } from '#errors';
+import { TABLES, createClickHouse, loggableClickHouseMessage, pendingMigrations, type ClickHouse, type TableName } from '#clickhouse';
+import { errorMessage, tetherError } from '#errors';
 import type { Producer } from '#kafka';
 import type { Logger } from '#log';
 import {
-  STATIC_MEMBER_SESSION_TIMEOUT_MS, connectPipeline, deadLetterWriter, instanceName, startOpsServer,
-  type HealthReport, type LifecycleState, type OpsServer, type Pipeline,
+  STATIC_MEMBER_SESSION_TIMEOUT_MS, checkDependencies, clickhouseDependency, deadLetterWriter, instanceName, startOpsServer, waitForDependencies,
+  type HealthReport, type LifecycleState, type OpsServer,
 } from '#service';
+import { connectPipeline, pipelineDependencies, SERVICE_STARTUP_WAIT_MS, type Pipeline } from '#service/pipeline';
 import type { SinkConfig, SinkStreamName } from './config.ts';
 import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
 import { redactSecrets } from './redact.ts';
@@ -35,7 +36,9 @@ const HEALTH_QUERY_TIMEOUT_MS = 3_000;
 export interface SinkApp {
   start(): Promise<void>;
   stop(): Promise<void>;
-  health(): Promise<HealthReport>;
+  health(): HealthReport;
+  /** Dependencies reachable, the schema migrated, the consumers in their groups. */
+  ready(): Promise<HealthReport>;
   /** Port of /health and /metrics once started. */
   port(): number;
   readonly metrics: SinkMetrics;
@@ -58,8 +61,23 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
   let clickhouse: ClickHouse | undefined;
   let ops: OpsServer | undefined;
   const streams: StreamSink[] = [];
+  /** While start-up waits for a server or the schema: which and why, for /ready. */
+  let waitingFor: { dependency: string; reason: string } | undefined;
+  const dependencies = [...pipelineDependencies(config), clickhouseDependency(config.TETHER_CLICKHOUSE_URL)];
 
-  async function health(): Promise<HealthReport> {
+  // Liveness: the stream consumers are in their groups. ClickHouse being
+  // down is not-ready (the sink pauses and waits), not dead.
+  function health(): HealthReport {
+    const checks: HealthReport['checks'] = {};
+    const statuses = streams.map((s) => s.status());
+    for (const status of statuses) {
+      checks[`kafka:${status.stream}`] = status.consuming ? { ok: true } : { ok: false, detail: 'rejoining the consumer group' };
+    }
+    return { state, checks, streams: statuses, ...(waitingFor ? { waiting_for: waitingFor } : {}) };
+  }
+
+  /** A real read of each target table, as the sink's own user. */
+  async function tableChecks(): Promise<HealthReport['checks']> {
     const checks: HealthReport['checks'] = {};
     const ch = clickhouse;
     await Promise.all(config.TETHER_SINK_STREAMS.map(async (name) => {
@@ -69,26 +87,66 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
         return;
       }
       try {
-        // A real read of the target table, as the sink's own user.
         await ch.queryRows(`SELECT count() AS n FROM (SELECT 1 FROM ${table} LIMIT 1)`, { signal: AbortSignal.timeout(HEALTH_QUERY_TIMEOUT_MS) });
         checks[`clickhouse:${table}`] = { ok: true };
       } catch (err) {
         checks[`clickhouse:${table}`] = { ok: false, detail: loggableClickHouseMessage(errorMessage(err)) };
       }
     }));
-    const statuses = streams.map((s) => s.status());
-    for (const status of statuses) {
-      checks[`kafka:${status.stream}`] = status.consuming ? { ok: true } : { ok: false, detail: 'rejoining the consumer group' };
+    return checks;
+  }
+
+  async function ready(): Promise<HealthReport> {
+    const live = health();
+    const [tables, reachable, migrated] = await Promise.all([tableChecks(), checkDependencies(dependencies), migrationCheck()]);
+    return { ...live, checks: { ...live.checks, ...tables, ...reachable, schema_migrated: migrated } };
+  }
+
+  async function migrationCheck(): Promise<{ ok: boolean; detail?: string }> {
+    if (!clickhouse) return { ok: false, detail: 'not connected' };
+    try {
+      const pending = await pendingMigrations(clickhouse);
+      return pending.length === 0 ? { ok: true } : { ok: false, detail: `pending: ${pending.join(', ')} (run tether migrate)` };
+    } catch (err) {
+      return { ok: false, detail: loggableClickHouseMessage(errorMessage(err)) };
     }
-    return { state, checks, streams: statuses };
+  }
+
+  /**
+   * Start-up waits, bounded, until ClickHouse answers and holds every
+   * migration: rows are never consumed into tables that are not there.
+   */
+  async function waitForSchema(ch: ClickHouse): Promise<void> {
+    const waitMs = config.TETHER_STARTUP_WAIT_MS ?? SERVICE_STARTUP_WAIT_MS;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      await waitForDependencies([clickhouseDependency(config.TETHER_CLICKHOUSE_URL)], {
+        waitMs: Math.max(0, deadline - Date.now()),
+        log,
+        onWaiting: ({ dependency, reason }) => void (waitingFor = { dependency: dependency.name, reason }),
+      });
+      const check = await migrationCheck();
+      if (check.ok) return;
+      waitingFor = { dependency: 'schema', reason: check.detail ?? 'not migrated' };
+      if (Date.now() >= deadline) {
+        throw tetherError('TETHER_CONFIG_INVALID', `TETHER_CLICKHOUSE_DATABASE: database ${config.TETHER_CLICKHOUSE_DATABASE} at ${config.TETHER_CLICKHOUSE_URL} is not migrated (${check.detail}); run tether migrate`);
+      }
+      log.warn({ reason: check.detail }, 'waiting for the ClickHouse schema to be migrated');
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, Math.max(0, deadline - Date.now()))));
+    }
   }
 
   return {
     metrics,
     health,
+    ready,
     port: () => ops?.port ?? 0,
     async start() {
-      pipeline = await connectPipeline(config, SERVICE, log);
+      // Alive and not ready while waiting for Kafka, the registry, ClickHouse and the schema.
+      ops = await startOpsServer({ port: config.TETHER_SINK_PORT, host: config.TETHER_OPS_HOST, registry: metrics.registry, health, ready });
+      pipeline = await connectPipeline(config, SERVICE, log, {
+        onWaiting: (dependency, reason) => void (waitingFor = { dependency, reason }),
+      });
       clickhouse = createClickHouse({
         url: config.TETHER_CLICKHOUSE_URL,
         username: config.TETHER_CLICKHOUSE_USER,
@@ -97,6 +155,8 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
         requestTimeoutMs: config.TETHER_SINK_INSERT_TIMEOUT_MS,
         application: SERVICE,
       });
+      await waitForSchema(clickhouse);
+      waitingFor = undefined;
       producer = await pipeline.kafka.producer.producer();
       const deadLetters = deadLetterWriter({
         service: SERVICE,
@@ -135,7 +195,6 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
           now: deps.now,
         }));
       }
-      ops = await startOpsServer({ port: config.TETHER_SINK_PORT, registry: metrics.registry, health });
       await Promise.all(streams.map((s) => s.start()));
       if (state === 'starting') state = 'running';
       log.info({ streams: config.TETHER_SINK_STREAMS, database: config.TETHER_CLICKHOUSE_DATABASE, port: ops.port }, 'sink running');

@@ -23,7 +23,8 @@ export const sinkEnvSchema = z.object({
     .string()
     .default(SINK_STREAM_NAMES.join(','))
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(SINK_STREAM_NAMES)).min(1)),
+    .pipe(z.array(z.enum(SINK_STREAM_NAMES)).min(1))
+    .describe(`a comma-separated list of ${SINK_STREAM_NAMES.join(', ')}`),
   /** Longest pause between two insert attempts while ClickHouse is down or slow. */
   TETHER_SINK_RETRY_MAX_MS: env.int(15_000, 100, 600_000),
   /** One insert's timeout: a server that hangs counts as down after this long. */

@@ -61,7 +61,7 @@ describe('sink-clickhouse through a ClickHouse outage', () => {
     await server.kill();
     const downAt = Date.now();
     const health = async () => {
-      const res = await fetch(`http://127.0.0.1:${app!.port()}/health`);
+      const res = await fetch(`http://127.0.0.1:${app!.port()}/ready`);
       return { status: res.status, body: (await res.json()) as { streams: { paused: boolean }[] } };
     };
     // The sink notices, pauses consumption and says so.

@@ -171,8 +171,16 @@ describe('sink-clickhouse on the real servers', () => {
     expect(logged).not.toContain('pasted');
   });
 
-  it('reports health from a real query on its tables, and the metrics contract', async () => {
-    const res = await fetch(`http://127.0.0.1:${app.port()}/health`);
+  it('reports liveness, readiness from a real query on its tables and its dependencies, and the metrics contract', async () => {
+    const live = await fetch(`http://127.0.0.1:${app.port()}/health`);
+    expect(live.status).toBe(200);
+    expect(((await live.json()) as { checks: unknown }).checks).toEqual({
+      'kafka:events': { ok: true },
+      'kafka:identity': { ok: true },
+      'kafka:dlq': { ok: true },
+      'kafka:findings': { ok: true },
+    });
+    const res = await fetch(`http://127.0.0.1:${app.port()}/ready`);
     const body = (await res.json()) as { state: string; checks: Record<string, { ok: boolean }> };
     expect(res.status).toBe(200);
     expect(body.state).toBe('running');
@@ -185,6 +193,10 @@ describe('sink-clickhouse on the real servers', () => {
       'kafka:identity': { ok: true },
       'kafka:dlq': { ok: true },
       'kafka:findings': { ok: true },
+      kafka: { ok: true },
+      registry: { ok: true },
+      clickhouse: { ok: true },
+      schema_migrated: { ok: true },
     });
     const metrics = await (await fetch(`http://127.0.0.1:${app.port()}/metrics`)).text();
     expect(metrics).toMatch(/tether_events_sent_total\{component="events",service="sink-clickhouse"\} \d+/);
