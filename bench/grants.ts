@@ -9,7 +9,7 @@ import { commonEnvShape, loadConfig } from '#config';
 import { loadCatalogue } from '#catalogue';
 import { createLogger } from '#log';
 import type { AccessEvent } from '#schemas';
-import { connectPipeline } from '#service';
+import { connectPipeline } from '#service/pipeline';
 import { applyGrantEvent, connectorRecord, emptyLedger } from '../services/ingest-grants/src/inventory/connector-versions.ts';
 import { grantContext } from '../services/ingest-grants/src/normalise/grant-event.ts';
 import { GOOGLE_TOKEN_FEED, normaliseGoogleToken } from '../services/ingest-grants/src/sources/google/token-activity.ts';

@@ -33,7 +33,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'ingest',
     summary: 'read audit logs, inventories and identity exports onto Kafka',
-    next: ['openai', 'anthropic', 'cursor', 'all', 'directory', 'devices'],
+    next: ['openai', 'anthropic', 'cursor', 'all', 'directory', 'devices', 'osquery'],
     examples: [
       'tether ingest all poll',
       'tether ingest openai backfill --since 2026-01-01T00:00:00Z',
@@ -67,6 +67,28 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['TETHER_QUERY_API_TOKEN=... tether serve'],
     prefix: ['serve'],
     load: () => import('../../../services/query/src/index.ts'),
+  },
+  {
+    name: 'scim',
+    summary: 'the SCIM 2.0 service provider IdPs push to; replay and bootstrap imports',
+    next: ['serve', 'replay', 'bootstrap'],
+    examples: ['TETHER_SCIM_TOKEN=... tether scim serve', 'tether scim replay okta-calls.jsonl', 'tether scim bootstrap users-export.json'],
+    load: () => import('../../../services/scim/src/index.ts'),
+  },
+  {
+    name: 'detect',
+    summary: 'run the detection rules on the enriched stream, emitting findings',
+    examples: ['tether detect'],
+    prefix: ['run'],
+    load: () => import('../../../services/detect/src/cli.ts'),
+  },
+  {
+    name: 'rules',
+    summary: 'test, lint or backtest the detection rules',
+    next: ['test', 'lint', 'backtest'],
+    examples: ['tether rules test', 'tether rules lint', 'tether rules backtest --since 2026-01-01'],
+    prefix: ['rules'],
+    load: () => import('../../../services/detect/src/cli.ts'),
   },
   {
     name: 'tail',

@@ -5,6 +5,7 @@ import { EXIT, type Main } from '#service';
 const IMPORTERS: Record<string, () => Promise<{ main: Main }>> = {
   directory: () => import('../../../services/ingest-directory/src/index.ts'),
   devices: () => import('../../../services/ingest-devices/src/index.ts'),
+  osquery: () => import('../../../services/ingest-osquery/src/index.ts'),
 };
 
 const HELP = `Usage: tether ingest <source> <mode> [options]
@@ -15,6 +16,7 @@ Sources:
   openai | anthropic | cursor | all   audit logs and inventories: poll | backfill --since <time> | import <file>
   directory                           HR / directory CSV: import <file>
   devices                             Fleet host inventory: import <file>
+  osquery                             osquery results: tail <file>… | serve (TLS logger) | consume (Kafka logger)
 
 Examples:
   tether ingest all poll
@@ -22,6 +24,7 @@ Examples:
   tether ingest anthropic import activities.jsonl
   tether ingest directory import samples/directory/hr-history.csv
   tether ingest devices import samples/fleet/hosts-2026-03.json
+  tether ingest osquery tail /var/log/osquery/osqueryd.results.log
 
 Run "tether ingest <source> <mode> --help" for a mode's options.
 `;

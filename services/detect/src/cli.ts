@@ -11,7 +11,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createClickHouse } from '#clickhouse';
 import { TetherError } from '#errors';
 import { createLogger } from '#log';
-import { onShutdown } from '#service';
+import { examples, onShutdown } from '#service';
 import { toEpochMs } from '../../query/src/bind.ts';
 import { buildDetectApp } from './app.ts';
 import { backtest } from './backtest.ts';
@@ -37,7 +37,7 @@ class Exit extends Error {
   }
 }
 
-export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+export async function main(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
   const out = (s: string) => void io.stdout.write(s);
   const err = (s: string) => void io.stderr.write(s);
   let code: number = EXIT.ok;
@@ -52,6 +52,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
 
   const program = new Command('detect')
     .description('Tether detection rules: the detect service, and tests, lint and backtests of the rule pack')
+    .addHelpText('after', examples(['tether detect', 'tether rules test', 'tether rules lint', 'tether rules backtest --since 2026-01-01']))
     .configureOutput({ writeOut: out, writeErr: err })
     .exitOverride();
 
@@ -80,9 +81,10 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     await new Promise<never>(() => undefined);
   };
 
-  program.command('run').alias('detect').description('run the detect service on tether.access.enriched').option('--rules <dir>', 'rules directory (default TETHER_DETECT_RULES_DIR)').action(runService);
+  program.command('run').alias('detect').description('run the detect service on tether.access.enriched').addHelpText('after', examples(['tether detect', 'TETHER_DETECT_RULES_DIR=./rules tether detect'])).option('--rules <dir>', 'rules directory (default TETHER_DETECT_RULES_DIR)').action(runService);
 
-  const rules = program.command('rules').description('test, lint and backtest the rule pack');
+  const rules = program.command('rules').description('test, lint and backtest the rule pack')
+    .addHelpText('after', examples(['tether rules test', 'tether rules lint --rules ./my-rules', 'tether rules backtest --since 2026-01-01 --format json']));
 
   rules
     .command('test')

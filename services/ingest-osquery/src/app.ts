@@ -9,10 +9,8 @@ import { loadCatalogue } from '#catalogue';
 import { tetherError } from '#errors';
 import type { Producer } from '#kafka';
 import type { Logger } from '#log';
-import {
-  connectPipeline, createMetrics, deadLetterWriter, startOpsServer,
-  type ComponentMetrics, type HealthReport, type LifecycleState, type OpsServer, type Pipeline,
-} from '#service';
+import { createMetrics, deadLetterWriter, startOpsServer, type ComponentMetrics, type HealthReport, type LifecycleState, type OpsServer } from '#service';
+import { connectPipeline, type Pipeline } from '#service/pipeline';
 import { createKafkaCheckpointStore, createPageSink, createScrubber, restoreCheckpoints, type CheckpointStore, type PageSink } from '#source';
 import type { OsqueryConfig } from './config.ts';
 import { endpointCatalogue } from './endpoint-catalogue.ts';

@@ -213,14 +213,17 @@ Exit codes: 0 the file is the exported file; 1 MODIFIED (the row is named); 3 th
     .addOption(new Option('--severity <severity>', 'this severity and above').choices(FINDING_SEVERITIES).default('info'))
     .option('--person <id>', 'only findings attributed to this person id')
     .option('--limit <n>', 'most findings', '1000')
-    .addOption(formatOption())
-    .action((opts: Record<string, string | undefined>) =>
-      report(opts.format as OutputFormat, async () => {
+    .addOption(outputOption(OUTPUT_FORMATS, 'table'))
+    .addOption(formatAlias(OUTPUT_FORMATS))
+    .addHelpText('after', examples(['tether query findings --since 2026-01-01 --severity high -o json | jq .']))
+    .action((opts: Record<string, string | undefined>) => {
+      const format = outputOf(opts, 'table') as OutputFormat;
+      return report(format, async () => {
         const app = getApp();
         const filter = parseFindingParams(pick(opts, ['since', 'until', 'rule', 'severity', 'person', 'limit']), app.now());
-        return renderRows(opts.format as OutputFormat, await app.findings(filter), FINDING_COLUMNS);
-      }),
-    );
+        return renderRows(format, await app.findings(filter), FINDING_COLUMNS);
+      });
+    });
 
   program
     .command('hunt')

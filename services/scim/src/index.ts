@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { errorMessage } from '#errors';
 import { createLogger, type Logger } from '#log';
-import { onShutdown } from '#service';
+import { examples, onShutdown } from '#service';
 import { createScrubber, scrubbingDestination } from '#source';
 import { buildScimApp, openScimCore } from './app.ts';
 import { loadScimConfig, type ScimConfig } from './config.ts';
@@ -21,12 +21,13 @@ export interface MainIo {
   signal?: AbortSignal;
 }
 
-export async function main(argv: string[], io: MainIo = {}): Promise<number> {
+export async function main(argv: readonly string[], io: MainIo = {}): Promise<number> {
   const out = io.out ?? ((t: string) => process.stdout.write(t));
   const err = io.err ?? ((t: string) => process.stderr.write(t));
   let action: (() => Promise<number>) | undefined;
   const program = new Command('scim')
     .description('Tether SCIM 2.0 service provider and its imports')
+    .addHelpText('after', examples(['TETHER_SCIM_TOKEN=... tether scim serve', 'tether scim replay okta-calls.jsonl', 'tether scim bootstrap users-export.json']))
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err });
   program.command('serve').description('serve /scim/v2 (Users, Groups) for Okta and Entra to push to').action(() => {
