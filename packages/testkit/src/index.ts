@@ -109,5 +109,8 @@ export async function readTopicToEnd<R extends TopicRole>(
 }
 
 export { upLocalStack } from './local-stack.ts';
+export {
+  connectorAuthorize, humanKeyCreated, numberedEvent, sampleEvents, serviceAccountArchive, unattributedCsvLine,
+} from './enriched-events.ts';
 export { offlineCodec, offlineDeps, recordingProducer } from './offline.ts';
 export type { RecordingProducer } from './offline.ts';

@@ -2,15 +2,18 @@
 // versions, dead letters), each writing its tables through one ClickHouse
 // client; a DLQ producer for rows that cannot be stored; /health and /metrics.
 import { CONSUMER_GROUPS } from '#config';
-import { TABLES, createClickHouse, loggableClickHouseMessage, type ClickHouse, type TableName } from '#clickhouse';
+import {
+  TABLES, TRANSCODER_SCHEMA_FINGERPRINT, asyncInsertSettings, createClickHouse, loggableClickHouseMessage, type ClickHouse, type TableName,
+} from '#clickhouse';
 import { errorMessage } from '#errors';
 import type { Producer } from '#kafka';
 import type { Logger } from '#log';
+import { RECORD_FOR_TOPIC, loadSchemas } from '#schemas';
 import { connectPipeline, deadLetterWriter, startOpsServer, type HealthReport, type LifecycleState, type OpsServer, type Pipeline } from '#service';
 import type { SinkConfig, SinkStreamName } from './config.ts';
 import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
 import { redactSecrets } from './redact.ts';
-import { SERVICE, createStreamSink, type StreamSink, type StreamSpec } from './sink.ts';
+import { SERVICE, createStreamSink, type InsertPlan, type StreamSink, type StreamSpec } from './sink.ts';
 import type { SinkRole } from './request-builder.ts';
 
 /** What each stream reads, and the table its health check queries. */
@@ -24,8 +27,13 @@ export const STREAMS: Record<SinkStreamName, { group: string; roles: readonly Si
   dlq: { group: CONSUMER_GROUPS.sinkDlq, roles: ['dlq'], healthTable: TABLES.deadLetters },
 };
 
-/** Quiet time after which a buffer worth an insert is written without waiting out the max wait. */
-const IDLE_FLUSH_MS = 25;
+/**
+ * Quiet time after which a buffer worth an insert is written without waiting
+ * out the max wait. Zero: a backlog's first partition batch goes out at once
+ * and the next ones are read and encoded while it is inserted; whatever
+ * gathered meanwhile goes out as the next insert when it is acknowledged.
+ */
+const IDLE_FLUSH_MS = 0;
 const HEALTH_QUERY_TIMEOUT_MS = 3_000;
 
 export interface SinkApp {
@@ -92,6 +100,8 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
         application: SERVICE,
       });
       producer = await pipeline.kafka.producer.producer();
+      const transcodeSchemaId = transcoderSchemaId(pipeline.codec.schemaId('accessEnriched'), log);
+      const insertPlan = insertPlanFor(clickhouse, log);
       const deadLetters = deadLetterWriter({
         service: SERVICE,
         dlqTopic: pipeline.topics.dlq,
@@ -115,8 +125,11 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
           deadLetters,
           metrics,
           log,
+          transcodeSchemaId,
+          insertPlan,
           batch: {
             rows: config.TETHER_SINK_BATCH_ROWS,
+            bytes: config.TETHER_SINK_BATCH_BYTES,
             maxWaitMs: config.TETHER_SINK_BATCH_MAX_WAIT_MS,
             idleMs: Math.min(IDLE_FLUSH_MS, config.TETHER_SINK_BATCH_MAX_WAIT_MS),
             minIdleRows: Math.max(1, Math.ceil(config.TETHER_SINK_BATCH_ROWS / 10)),
@@ -141,5 +154,26 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
       state = 'stopped';
       log.info('sink stopped');
     },
+  };
+}
+
+/** The id access events are transcoded for, when the transcoder reads the schema in force. */
+function transcoderSchemaId(schemaId: number, log: Logger): number | null {
+  const fingerprint = loadSchemas().types.get(RECORD_FOR_TOPIC.accessEnriched)?.fingerprint('sha256').toString('hex');
+  if (fingerprint === TRANSCODER_SCHEMA_FINGERPRINT) return schemaId;
+  log.warn({ fingerprint }, 'the access-event transcoder does not read this EnrichedAccessEvent schema: every event is decoded first (slower)');
+  return null;
+}
+
+/** Asks the server its version once (again after a failure) and picks the insert settings it allows. */
+function insertPlanFor(clickhouse: ClickHouse, log: Logger): () => Promise<InsertPlan> {
+  let plan: InsertPlan | undefined;
+  return async () => {
+    if (plan) return plan;
+    const [row] = await clickhouse.queryRows<{ version: string }>('SELECT version() AS version');
+    const version = row?.version ?? '';
+    plan = { smallBatchSettings: asyncInsertSettings(version) };
+    log.info({ version, asyncInsertForSmallBatches: plan.smallBatchSettings !== undefined }, 'ClickHouse server version');
+    return plan;
   };
 }

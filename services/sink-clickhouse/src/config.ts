@@ -10,6 +10,8 @@ export const sinkEnvSchema = z.object({
   ...commonEnvShape,
   /** Rows per insert: a buffer this full is written at once (ClickHouse likes 10k-100k). */
   TETHER_SINK_BATCH_ROWS: env.int(20_000, 1, 1_000_000),
+  /** Encoded bytes per insert: a buffer this big is written at once, whatever its rows. */
+  TETHER_SINK_BATCH_BYTES: env.int(16 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
   /** Longest a row waits in the buffer before its insert. */
   TETHER_SINK_BATCH_MAX_WAIT_MS: env.int(1_000, 0, 600_000),
   /**
