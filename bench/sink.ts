@@ -99,6 +99,14 @@ async function bareHttp(database: string, batches: readonly Buffer[]): Promise<n
   return seconds;
 }
 
+/** Writes and waits for the stream's buffer to drain (listening before anything can drain it). */
+function writeOut(stream: NodeJS.WritableStream, chunk: string | Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.write(chunk)) resolve();
+    else stream.once('drain', () => resolve());
+  });
+}
+
 async function main() {
   const kafka = createKafkaClient('platformatic', { brokers: config.TETHER_KAFKA_BROKERS, clientId: 'bench-sink' }, log);
   const admin = await kafka.admin();
@@ -140,9 +148,7 @@ async function main() {
           batchRows = [];
         }
       }
-      const writes = [json.write(`${lines.join('\n')}\n`), binary.write(Buffer.concat(rows))];
-      if (!writes[0]) await new Promise<void>((resolve) => json.once('drain', () => resolve()));
-      if (!writes[1]) await new Promise<void>((resolve) => binary.once('drain', () => resolve()));
+      await Promise.all([writeOut(json, `${lines.join('\n')}\n`), writeOut(binary, Buffer.concat(rows))]);
       // Batches of 500 (a produce request per partition must stay under the broker's 1 MB), several in flight.
       const t = performance.now();
       const sends = [];

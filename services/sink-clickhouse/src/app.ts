@@ -27,13 +27,8 @@ export const STREAMS: Record<SinkStreamName, { group: string; roles: readonly Si
   dlq: { group: CONSUMER_GROUPS.sinkDlq, roles: ['dlq'], healthTable: TABLES.deadLetters },
 };
 
-/**
- * Quiet time after which a buffer worth an insert is written without waiting
- * out the max wait. Zero: a backlog's first partition batch goes out at once
- * and the next ones are read and encoded while it is inserted; whatever
- * gathered meanwhile goes out as the next insert when it is acknowledged.
- */
-const IDLE_FLUSH_MS = 0;
+/** Quiet time after which a buffer worth an insert is written without waiting out the max wait. */
+const IDLE_FLUSH_MS = 25;
 const HEALTH_QUERY_TIMEOUT_MS = 3_000;
 
 export interface SinkApp {
@@ -80,6 +75,8 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
     }));
     const statuses = streams.map((s) => s.status());
     for (const status of statuses) {
+      // A stream of several group members is healthy when every member consumes.
+      if (checks[`kafka:${status.stream}`]?.ok === false) continue;
       checks[`kafka:${status.stream}`] = status.consuming ? { ok: true } : { ok: false, detail: 'rejoining the consumer group' };
     }
     return { state, checks, streams: statuses };
@@ -113,7 +110,12 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
       for (const name of config.TETHER_SINK_STREAMS) {
         // Groups carry the topic prefix, as topics do: deployments sharing a cluster share no state.
         const spec: StreamSpec = { name, groupId: `${config.TETHER_TOPIC_PREFIX}${STREAMS[name].group}`, roles: STREAMS[name].roles };
-        streams.push(createStreamSink({
+        // Events: several members of the group in this process, each with its own partitions and
+        // inserts. The consumer fetches again only once a batch is written and committed, so
+        // with one member Kafka and ClickHouse take turns; with two, one member's fetch and
+        // encoding run while the other's insert does.
+        const members = name === 'events' ? config.TETHER_SINK_EVENT_CONSUMERS : 1;
+        for (let member = 0; member < members; member += 1) streams.push(createStreamSink({
           spec,
           topics: pipeline.topics,
           consumer: () => pipeline!.kafka.consumer.consumer({
