@@ -306,7 +306,7 @@ async function trail(): Promise<void> {
       const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
       const text = await res.text();
       if (!res.ok) throw new Error(`trail API answered ${res.status}: ${text.slice(0, 200)}`);
-      apiRows = text.split('\n').filter(Boolean).length;
+      apiRows = (JSON.parse(text) as { manifest: { row_count: number } }).manifest.row_count;
     });
     const client = await timed(RUNS, () => execFileAsync('clickhouse-client', ['--port', values['tcp-port']!, '--database', trailDatabase, '--query', `${sql} FORMAT Null`]));
     const line = (name: string, ms: number[], anchor?: number[]) =>
