@@ -1,8 +1,12 @@
 // The one way Tether code talks to ClickHouse: a thin layer over
 // @clickhouse/client that only does what works on 18.16 and on current
-// servers. Inserts always name JSONEachRow (the client defaults to
-// JSONCompactEachRow, which 18.16 does not know); no server-side query
-// parameters (18.16 has none: bind values with the query layer's escaping).
+// servers. Object inserts always name JSONEachRow (the client defaults to
+// JSONCompactEachRow, which 18.16 does not know); binary inserts go through
+// `exec` with a streamed RowBinary body (the client's insert() takes no
+// RowBinary); no server-side query parameters (18.16 has none: bind values
+// with the query layer's escaping).
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 
 export interface ClickHouseOptions {
@@ -25,6 +29,12 @@ export interface InsertOptions {
   signal?: AbortSignal;
 }
 
+export interface BinaryInsertOptions {
+  /** Extra settings for this insert (async_insert on servers that have it). */
+  settings?: ClickHouseSettings;
+  signal?: AbortSignal;
+}
+
 export interface QueryOptions {
   settings?: ClickHouseSettings;
   signal?: AbortSignal;
@@ -34,6 +44,11 @@ export interface ClickHouse {
   readonly database: string;
   /** Inserts rows (objects keyed by column) as JSONEachRow; resolves once the server acknowledged. */
   insertRows(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
+  /**
+   * Inserts rows already encoded as RowBinary for `columns` (in that order),
+   * streamed as they are; resolves once the server acknowledged.
+   */
+  insertRowBinary(table: string, columns: readonly string[], chunks: readonly Uint8Array[], options?: BinaryInsertOptions): Promise<void>;
   /** Runs a SELECT and returns every row (JSONEachRow; 64-bit integers come back as strings). */
   queryRows<T = Record<string, unknown>>(sql: string, options?: QueryOptions): Promise<T[]>;
   /** Streams the rows of a SELECT, for results too big to hold. */
@@ -77,6 +92,18 @@ export function createClickHouse(options: ClickHouseOptions): ClickHouse {
           : INSERT_SETTINGS,
         abort_signal: insert.signal,
       });
+    },
+    async insertRowBinary(table, columns, chunks, insert = {}) {
+      if (chunks.length === 0) return;
+      const result = await client.exec({
+        query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT RowBinary`,
+        values: Readable.from(chunks, { objectMode: false }),
+        clickhouse_settings: insert.settings,
+        abort_signal: insert.signal,
+      });
+      // The answer of an insert is empty, but it must be read for the socket to be reused.
+      result.stream.resume();
+      await finished(result.stream);
     },
     async queryRows<T>(sql: string, query: QueryOptions = {}) {
       const result = await client.query({

@@ -2,7 +2,12 @@
 // and current servers, the schema's table names, record <-> row mappings,
 // write-error classification, and the migrations runner.
 export { createClickHouse } from './client.ts';
-export type { ClickHouse, ClickHouseOptions, InsertOptions, QueryOptions } from './client.ts';
+export type { BinaryInsertOptions, ClickHouse, ClickHouseOptions, InsertOptions, QueryOptions } from './client.ts';
+export { RowBinaryWriter, coalesce, rowValueError, DEFAULT_SLAB_BYTES } from './row-binary.ts';
+export { ACCESS_EVENT_COLUMNS, writeAccessEventRow } from './access-event-binary.ts';
+export { transcodeAccessEvent, TRANSCODER_SCHEMA_FINGERPRINT } from './access-event-transcode.ts';
+export { asyncInsertSettings, parseServerVersion } from './server-version.ts';
+export type { ClickHouseSettings } from '@clickhouse/client';
 export { TABLES, VIEWS } from './tables.ts';
 export type { TableName } from './tables.ts';
 export {

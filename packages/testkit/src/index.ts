@@ -100,6 +100,9 @@ export async function readTopicToEnd<R extends TopicRole>(
 }
 
 export { upLocalStack } from './local-stack.ts';
+export {
+  connectorAuthorize, humanKeyCreated, numberedEvent, sampleEvents, serviceAccountArchive, unattributedCsvLine,
+} from './enriched-events.ts';
 export { offlineCodec, offlineDeps, recordingProducer } from './offline.ts';
 export type { RecordingProducer } from './offline.ts';
 export { tcpGate } from './tcp-gate.ts';

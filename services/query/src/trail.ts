@@ -90,8 +90,36 @@ WHERE event_time >= {from:DateTime} AND event_time <= {to:DateTime}
   AND event_time_ms >= {from_ms:UInt64} AND event_time_ms < {to_ms:UInt64}
   AND `;
 
+const RANGE = `event_time >= {from:DateTime} AND event_time <= {to:DateTime}`;
+
+/**
+ * A person's trail reads the person-first copy, where the person's rows are
+ * one stretch of the sorting key (milliseconds, where access_events FINAL
+ * over the same range reads every event of the range). That copy keeps an
+ * event's earlier attribution under the earlier person when enrichment
+ * re-attributed it (see 0001_access_events.sql), so a row counts only if it
+ * is the event's latest enrichment in access_events: looked up there by the
+ * person's own events' times (the leading key column, so only their granules
+ * are read) and ids. FINAL collapses redelivered copies.
+ */
+const PERSON_TEMPLATE = `SELECT
+    ${TRAIL_COLUMNS.map((c) => (c.sql ? `${c.sql} AS ${c.name}` : c.name)).join(',\n    ')}
+FROM access_events_by_person FINAL
+WHERE person_key = {subject:String}
+  AND ${RANGE}
+  AND event_time_ms >= {from_ms:UInt64} AND event_time_ms < {to_ms:UInt64}
+  AND ${SUBJECT_FILTERS.person}
+  AND (event_id, enriched_at_ms) IN (
+        SELECT event_id, max(enriched_at_ms) FROM access_events
+        WHERE ${RANGE}
+          AND event_time IN (SELECT event_time FROM access_events_by_person WHERE person_key = {subject:String} AND ${RANGE})
+          AND event_id IN (SELECT event_id FROM access_events_by_person WHERE person_key = {subject:String} AND ${RANGE})
+        GROUP BY event_id)
+ORDER BY event_time_ms, event_id`;
+
 /** The SQL template for a subject kind (placeholders unbound). */
 export function trailTemplate(subject: TrailSubject): string {
+  if (subject === 'person') return PERSON_TEMPLATE;
   // event_time bounds prune partitions and the primary key; the _ms bounds are exact.
   return `${TEMPLATE_HEAD}${SUBJECT_FILTERS[subject]}
 ORDER BY event_time_ms, event_id`;

@@ -2,10 +2,14 @@
 // versions, dead letters), each writing its tables through one ClickHouse
 // client; a DLQ producer for rows that cannot be stored; /health and /metrics.
 import { CONSUMER_GROUPS } from '#config';
-import { TABLES, createClickHouse, loggableClickHouseMessage, pendingMigrations, type ClickHouse, type TableName } from '#clickhouse';
+import {
+  TABLES, TRANSCODER_SCHEMA_FINGERPRINT, asyncInsertSettings, createClickHouse, loggableClickHouseMessage, pendingMigrations,
+  type ClickHouse, type TableName,
+} from '#clickhouse';
 import { errorMessage, tetherError } from '#errors';
 import type { Producer } from '#kafka';
 import type { Logger } from '#log';
+import { RECORD_FOR_TOPIC, loadSchemas } from '#schemas';
 import {
   STATIC_MEMBER_SESSION_TIMEOUT_MS, checkDependencies, clickhouseDependency, deadLetterWriter, instanceName, startOpsServer, waitForDependencies,
   type HealthReport, type LifecycleState, type OpsServer,
@@ -14,7 +18,7 @@ import { connectPipeline, pipelineDependencies, SERVICE_STARTUP_WAIT_MS, type Pi
 import type { SinkConfig, SinkStreamName } from './config.ts';
 import { createSinkMetrics, type SinkMetrics } from './metrics.ts';
 import { redactSecrets } from './redact.ts';
-import { SERVICE, createStreamSink, type StreamSink, type StreamSpec } from './sink.ts';
+import { SERVICE, createStreamSink, type InsertPlan, type StreamSink, type StreamSpec } from './sink.ts';
 import type { SinkRole } from './request-builder.ts';
 
 /** What each stream reads, and the table its health check queries. */
@@ -71,6 +75,8 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
     const checks: HealthReport['checks'] = {};
     const statuses = streams.map((s) => s.status());
     for (const status of statuses) {
+      // A stream of several group members is healthy when every member consumes.
+      if (checks[`kafka:${status.stream}`]?.ok === false) continue;
       checks[`kafka:${status.stream}`] = status.consuming ? { ok: true } : { ok: false, detail: 'rejoining the consumer group' };
     }
     return { state, checks, streams: statuses, ...(waitingFor ? { waiting_for: waitingFor } : {}) };
@@ -158,6 +164,8 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
       await waitForSchema(clickhouse);
       waitingFor = undefined;
       producer = await pipeline.kafka.producer.producer();
+      const transcodeSchemaId = transcoderSchemaId(pipeline.codec.schemaId('accessEnriched'), log);
+      const insertPlan = insertPlanFor(clickhouse, log);
       const deadLetters = deadLetterWriter({
         service: SERVICE,
         dlqTopic: pipeline.topics.dlq,
@@ -169,14 +177,20 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
       for (const name of config.TETHER_SINK_STREAMS) {
         // Groups carry the topic prefix, as topics do: deployments sharing a cluster share no state.
         const spec: StreamSpec = { name, groupId: `${config.TETHER_TOPIC_PREFIX}${STREAMS[name].group}`, roles: STREAMS[name].roles };
-        streams.push(createStreamSink({
+        // Events: several members of the group in this process, each with its own partitions and
+        // inserts. The consumer fetches again only once a batch is written and committed, so
+        // with one member Kafka and ClickHouse take turns; with two, one member's fetch and
+        // encoding run while the other's insert does.
+        const members = name === 'events' ? config.TETHER_SINK_EVENT_CONSUMERS : 1;
+        for (let member = 0; member < members; member += 1) streams.push(createStreamSink({
           spec,
           topics: pipeline.topics,
-          // A static member of each stream's group (the id is unique per group, so one name serves all
-          // three): a restart takes its partitions back at once instead of waiting for the old session.
+          // A static member of each stream's group (the id is unique per group, so one name serves every
+          // stream): a restart takes its partitions back at once instead of waiting for the old session.
+          // Members of one group in this process each need their own id, or the broker fences one.
           consumer: () => pipeline!.kafka.consumer.consumer({
             groupId: spec.groupId,
-            groupInstanceId: memberName,
+            groupInstanceId: member === 0 ? memberName : `${memberName}-${member}`,
             sessionTimeoutMs: STATIC_MEMBER_SESSION_TIMEOUT_MS,
             maxBytesPerPartition: config.TETHER_SINK_FETCH_BYTES_PER_PARTITION,
           }),
@@ -185,8 +199,11 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
           deadLetters,
           metrics,
           log,
+          transcodeSchemaId,
+          insertPlan,
           batch: {
             rows: config.TETHER_SINK_BATCH_ROWS,
+            bytes: config.TETHER_SINK_BATCH_BYTES,
             maxWaitMs: config.TETHER_SINK_BATCH_MAX_WAIT_MS,
             idleMs: Math.min(IDLE_FLUSH_MS, config.TETHER_SINK_BATCH_MAX_WAIT_MS),
             minIdleRows: Math.max(1, Math.ceil(config.TETHER_SINK_BATCH_ROWS / 10)),
@@ -210,5 +227,26 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
       state = 'stopped';
       log.info('sink stopped');
     },
+  };
+}
+
+/** The id access events are transcoded for, when the transcoder reads the schema in force. */
+function transcoderSchemaId(schemaId: number, log: Logger): number | null {
+  const fingerprint = loadSchemas().types.get(RECORD_FOR_TOPIC.accessEnriched)?.fingerprint('sha256').toString('hex');
+  if (fingerprint === TRANSCODER_SCHEMA_FINGERPRINT) return schemaId;
+  log.warn({ fingerprint }, 'the access-event transcoder does not read this EnrichedAccessEvent schema: every event is decoded first (slower)');
+  return null;
+}
+
+/** Asks the server its version once (again after a failure) and picks the insert settings it allows. */
+function insertPlanFor(clickhouse: ClickHouse, log: Logger): () => Promise<InsertPlan> {
+  let plan: InsertPlan | undefined;
+  return async () => {
+    if (plan) return plan;
+    const [row] = await clickhouse.queryRows<{ version: string }>('SELECT version() AS version');
+    const version = row?.version ?? '';
+    plan = { smallBatchSettings: asyncInsertSettings(version) };
+    log.info({ version, asyncInsertForSmallBatches: plan.smallBatchSettings !== undefined }, 'ClickHouse server version');
+    return plan;
   };
 }

@@ -1,5 +1,5 @@
-// Collects rows for one table and hands them to `flush` in batches, by rows
-// and by time. `add` resolves once the batch holding those rows was flushed
+// Collects rows for one table and hands them to `flush` in batches, by rows,
+// bytes and time. `add` resolves once the batch holding those rows was flushed
 // (written, or set aside to the DLQ), which is when the consumer may commit
 // their offsets.
 //
@@ -12,6 +12,10 @@
 
 export interface BatcherOptions<E> {
   batchRows: number;
+  /** Flush at once when the buffered entries weigh this much (bytes of an insert). */
+  batchBytes?: number;
+  /** An entry's weight against batchBytes. */
+  weigh?: (entry: E) => number;
   maxWaitMs: number;
   /** Quiet time after the last add that counts as "nothing more is coming". */
   idleMs: number;
@@ -34,6 +38,7 @@ export interface Batcher<E> {
 
 interface Pending<E> {
   entries: E[];
+  bytes: number;
   waiters: { resolve: () => void; reject: (err: unknown) => void }[];
   firstAt: number;
   lastAt: number;
@@ -58,7 +63,8 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
     const t = now();
     const dueAt = pending.firstAt + options.maxWaitMs;
     const idleAt = pending.entries.length >= options.minIdleRows ? pending.lastAt + options.idleMs : Infinity;
-    if (draining || pending.entries.length >= options.batchRows || t >= dueAt || t >= idleAt) {
+    const full = pending.entries.length >= options.batchRows || pending.bytes >= (options.batchBytes ?? Infinity);
+    if (draining || full || t >= dueAt || t >= idleAt) {
       start();
       return;
     }
@@ -83,8 +89,12 @@ export function createBatcher<E>(options: BatcherOptions<E>): Batcher<E> {
       if (entries.length === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const t = now();
-        pending ??= { entries: [], waiters: [], firstAt: t, lastAt: t };
-        for (const entry of entries) pending.entries.push(entry);
+        pending ??= { entries: [], bytes: 0, waiters: [], firstAt: t, lastAt: t };
+        const weigh = options.weigh;
+        for (const entry of entries) {
+          pending.entries.push(entry);
+          if (weigh) pending.bytes += weigh(entry);
+        }
         pending.lastAt = t;
         pending.waiters.push({ resolve, reject });
         evaluate();

@@ -10,6 +10,13 @@ export const sinkEnvSchema = z.object({
   ...commonEnvShape,
   /** Rows per insert: a buffer this full is written at once (ClickHouse likes 10k-100k). */
   TETHER_SINK_BATCH_ROWS: env.int(20_000, 1, 1_000_000),
+  /** Encoded bytes per insert: a buffer this big is written at once, whatever its rows. */
+  TETHER_SINK_BATCH_BYTES: env.int(32 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+  /**
+   * Members of the events group this process runs (each its own partitions,
+   * fetches and inserts): two let one fetch while the other inserts.
+   */
+  TETHER_SINK_EVENT_CONSUMERS: env.int(2, 1, 16),
   /** Longest a row waits in the buffer before its insert. */
   TETHER_SINK_BATCH_MAX_WAIT_MS: env.int(1_000, 0, 600_000),
   /**

@@ -1,12 +1,17 @@
 // Consumed record -> ClickHouse row for its table. Pure: decoding happens
 // before, inserting after. Text the sink writes passes the secret filter.
+// Access events (the volume) become RowBinary bytes, written straight from
+// the wire bytes when they allow it (transcodeAccessEvent), else from the
+// decoded record; the other tables' rows are objects for a JSONEachRow insert.
+import { isUtf8 } from 'node:buffer';
 import type { TopicRole } from '#config';
 import {
   TABLES, accessEventRow, connectorVersionRow, deadLetterRow, deviceVersionRow, findingRow, nhiVersionRow, personVersionRow,
-  type DlqPosition, type TableName,
+  transcodeAccessEvent, writeAccessEventRow,
+  type DlqPosition, type RowBinaryWriter, type TableName,
 } from '#clickhouse';
-import type { DeadLetter, RecordForTopic } from '#schemas';
-import { redactSecrets } from './redact.ts';
+import type { DeadLetter, EnrichedAccessEvent, RecordForTopic } from '#schemas';
+import { mayHoldSecretBytes, redactSecrets } from './redact.ts';
 
 /** The roles the sink reads, and the table each lands in. */
 export const TABLE_FOR_ROLE = {
@@ -21,23 +26,33 @@ export const TABLE_FOR_ROLE = {
 
 export type SinkRole = keyof typeof TABLE_FOR_ROLE;
 
-export interface BuiltRow {
-  table: TableName;
-  row: object;
-  /** Secret-shaped tokens replaced on the way. */
-  redactions: number;
+/** A row for its table: RowBinary bytes (access_events) or an object (JSONEachRow). */
+export type BuiltRow = { table: TableName; /** Secret-shaped tokens replaced on the way. */ redactions: number } & (
+  | { bytes: Buffer; row?: undefined }
+  | { row: object; bytes?: undefined }
+);
+
+const HEADER_BYTES = 5;
+
+/**
+ * The access_events row straight from a consumed value, when it is in the
+ * schema the transcoder reads (the writer's schema id is ours) and holds
+ * nothing secret-shaped; null when it needs the general path (decode, then
+ * buildRow), which also gives the error for a value that cannot be stored.
+ */
+export function fastAccessEventRow(writer: RowBinaryWriter, value: Buffer, schemaId: number): Buffer | null {
+  if (value.length <= HEADER_BYTES || value[0] !== 0 || value.readUInt32BE(1) !== schemaId) return null;
+  if (mayHoldSecretBytes(value)) return null;
+  return transcodeAccessEvent(writer, value.subarray(HEADER_BYTES));
 }
 
 /** Throws a TETHER_SINK_ROW_REJECTED error when the record cannot be stored faithfully. */
-export function buildRow<R extends SinkRole>(role: R, record: RecordForTopic[R], at: DlqPosition): BuiltRow {
+export function buildRow<R extends SinkRole>(role: R, record: RecordForTopic[R], at: DlqPosition, writer: RowBinaryWriter): BuiltRow {
   switch (role) {
     case 'accessEnriched': {
-      const { raw: rawText, ...rest } = accessEventRow(record as RecordForTopic['accessEnriched']);
-      // Non-UTF-8 raw is stored as base64: filtered as latin1 (one char per byte) and encoded again.
-      const raw = rest.raw_encoding === 'utf8' ? redactSecrets(rawText) : redactBase64(rawText);
-      // Every other text column too: a project named after a key, a token in a user agent.
-      const others = redactedIdentityRow(TABLE_FOR_ROLE[role], rest);
-      return { table: others.table, row: { ...others.row, raw: raw.text }, redactions: raw.redactions + others.redactions };
+      // Every text column: the payload, a project named after a key, a token in a user agent.
+      const { event, redactions } = redactedAccessEvent(record as RecordForTopic['accessEnriched']);
+      return { table: TABLE_FOR_ROLE[role], bytes: writeAccessEventRow(writer, event), redactions };
     }
     case 'identityUsers':
       return redactedIdentityRow(TABLE_FOR_ROLE[role], personVersionRow(record as RecordForTopic['identityUsers']));
@@ -92,9 +107,33 @@ export function undecodableDeadLetter(options: {
   };
 }
 
-function redactBase64(encoded: string): { text: string; redactions: number } {
-  const filtered = redactSecrets(Buffer.from(encoded, 'base64').toString('latin1'));
-  return filtered.redactions > 0 ? { text: Buffer.from(filtered.text, 'latin1').toString('base64'), redactions: filtered.redactions } : { text: encoded, redactions: 0 };
+/**
+ * The event with every string filtered, and its raw bytes too: as UTF-8 text
+ * when they are UTF-8 (stored as text), else as latin1 (one char per byte,
+ * stored as base64), so a secret is found whichever way it is stored.
+ */
+export function redactedAccessEvent(event: EnrichedAccessEvent): { event: EnrichedAccessEvent; redactions: number } {
+  const rawBytes = event.event.raw;
+  const encoding = isUtf8(rawBytes) ? 'utf8' : 'latin1';
+  const raw = redactSecrets(rawBytes.toString(encoding));
+  let redactions = raw.redactions;
+  const clean = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const out = redactSecrets(value);
+      redactions += out.redactions;
+      return out.text;
+    }
+    if (Array.isArray(value)) return value.map(clean);
+    if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clean(v)]));
+    }
+    return value;
+  };
+  // One test over all the event's text first: nearly every event holds no secret.
+  if (!mayHoldSecret([event]) && redactions === 0) return { event, redactions: 0 };
+  const cleaned = clean(event) as EnrichedAccessEvent;
+  if (raw.redactions > 0) cleaned.event.raw = Buffer.from(raw.text, encoding);
+  return { event: cleaned, redactions };
 }
 
 /** Identity records carry names, emails and aliases a hostile source controls: every text column is filtered too. */
@@ -119,6 +158,7 @@ function mayHoldSecret(values: readonly unknown[]): boolean {
   const collect = (value: unknown) => {
     if (typeof value === 'string') texts.push(value);
     else if (Array.isArray(value)) value.forEach(collect);
+    else if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) Object.values(value).forEach(collect);
   };
   values.forEach(collect);
   return redactSecrets(texts.join('\n')).redactions > 0;

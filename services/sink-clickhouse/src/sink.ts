@@ -9,7 +9,10 @@
 // A row ClickHouse rejects goes to the DLQ with the server's error; the rest
 // of its batch lands.
 import type { TopicRole } from '#config';
-import { TABLES, classifyWriteError, clickHouseErrorInfo, loggableClickHouseMessage, type ClickHouse, type DlqPosition, type TableName } from '#clickhouse';
+import {
+  ACCESS_EVENT_COLUMNS, RowBinaryWriter, TABLES, classifyWriteError, clickHouseErrorInfo, coalesce, loggableClickHouseMessage,
+  type ClickHouse, type ClickHouseSettings, type DlqPosition, type TableName,
+} from '#clickhouse';
 import { TetherError, errorMessage, isRetriable, tetherError } from '#errors';
 import type { ConsumedBatch, Consumer } from '#kafka';
 import type { Logger } from '#log';
@@ -19,7 +22,7 @@ import { backoffDelay, sleep, type BackoffPolicy } from './backoff.ts';
 import { createBatcher, type Batcher } from './batcher.ts';
 import { insertIsolating, type Rejected } from './isolate.ts';
 import type { SinkMetrics } from './metrics.ts';
-import { buildRow, undecodableDeadLetter, type SinkRole } from './request-builder.ts';
+import { TABLE_FOR_ROLE, buildRow, fastAccessEventRow, undecodableDeadLetter, type SinkRole } from './request-builder.ts';
 
 export const SERVICE = 'sink-clickhouse';
 
@@ -31,9 +34,17 @@ export interface StreamSpec {
 
 export interface BatchSettings {
   rows: number;
+  /** Encoded bytes per insert: a buffer this big is written at once. */
+  bytes: number;
   maxWaitMs: number;
   idleMs: number;
   minIdleRows: number;
+}
+
+/** How inserts are sent, decided once the server's version is known (see insertPlan in app.ts). */
+export interface InsertPlan {
+  /** Settings for a batch smaller than minIdleRows, which the server may gather itself (async_insert). */
+  smallBatchSettings?: ClickHouseSettings;
 }
 
 export interface StreamSinkOptions {
@@ -48,6 +59,13 @@ export interface StreamSinkOptions {
   log: Logger;
   batch: BatchSettings;
   retry: BackoffPolicy;
+  /**
+   * The schema id of EnrichedAccessEvent values the transcoder reads
+   * straight from their bytes; null decodes every value first.
+   */
+  transcodeSchemaId?: number | null;
+  /** Resolves the insert plan for the server (memoised by the caller). */
+  insertPlan?: () => Promise<InsertPlan>;
   now?: () => number;
 }
 
@@ -62,10 +80,15 @@ export interface StreamStatus {
 }
 
 interface Entry {
-  row: object;
+  /** RowBinary bytes (access_events) ... */
+  bytes?: Buffer;
+  /** ... or an object for a JSONEachRow insert (the other tables). */
+  row?: object;
   at: DlqPosition;
   original: Buffer;
 }
+
+const ACCESS_EVENT_COLUMN_NAMES = ACCESS_EVENT_COLUMNS.map(([name]) => name);
 
 export interface StreamSink {
   start(): Promise<void>;
@@ -80,6 +103,10 @@ export function createStreamSink(options: StreamSinkOptions): StreamSink {
   const component = spec.name;
   const roleByTopic = new Map<string, SinkRole>(spec.roles.map((role) => [options.topics[role], role]));
   const batchers = new Map<TableName, Batcher<Entry>>();
+  // Rows are encoded into shared slabs; an entry's bytes are a view into one.
+  const writer = new RowBinaryWriter();
+  const transcodeSchemaId = options.transcodeSchemaId ?? null;
+  const insertPlan = options.insertPlan ?? (async (): Promise<InsertPlan> => ({}));
   let consumer = options.consumer();
   let consuming = false;
   let outages = 0;
@@ -145,11 +172,21 @@ export function createStreamSink(options: StreamSinkOptions): StreamSink {
 
   // ------------------------------------------------------------------ writes
 
+  async function insert(table: TableName, part: readonly Entry[], settings: ClickHouseSettings | undefined): Promise<void> {
+    if (part[0]?.bytes) {
+      await clickhouse.insertRowBinary(table, ACCESS_EVENT_COLUMN_NAMES, coalesce(part.map((e) => e.bytes!)), { settings });
+    } else {
+      await clickhouse.insertRows(table, part.map((e) => e.row!));
+    }
+  }
+
   async function flush(table: TableName, entries: Entry[]): Promise<void> {
     const started = performance.now();
-    const rejected = await untilWritten('insert', table, classifyWriteError, () =>
-      insertIsolating(entries, (part) => clickhouse.insertRows(table, part.map((e) => e.row))),
-    );
+    const rejected = await untilWritten('insert', table, classifyWriteError, async () => {
+      const plan = await insertPlan();
+      const settings = entries.length < batch.minIdleRows ? plan.smallBatchSettings : undefined;
+      return insertIsolating(entries, (part) => insert(table, part, settings));
+    });
     metrics.insertSeconds.observe({ table }, (performance.now() - started) / 1000);
     metrics.sent.inc({ component }, entries.length - rejected.length);
     log.debug({ table, rows: entries.length, rejected: rejected.length }, 'batch written');
@@ -222,18 +259,30 @@ export function createStreamSink(options: StreamSinkOptions): StreamSink {
           continue;
         }
       }
+      if (role === 'accessEnriched' && transcodeSchemaId !== null) {
+        // The common case: the row straight from the wire bytes, no record decoded.
+        const bytes = fastAccessEventRow(writer, original, transcodeSchemaId);
+        if (bytes) {
+          let entries = byTable.get(TABLES.accessEvents);
+          if (!entries) byTable.set(TABLES.accessEvents, (entries = []));
+          entries.push({ bytes, at, original });
+          continue;
+        }
+      }
       let built;
       try {
         // A registry that is down says nothing about the record: wait for it (paused), never dead-letter.
         const record = await untilWritten('schema lookup', consumed.topic, () => 'registry', () => codec.decode(role, original), isRetriable);
-        built = buildRow(role, record, at);
+        built = buildRow(role, record, at, writer);
       } catch (err) {
         if (role === 'dlq') {
           // An undecodable dead letter is stored as it is: sending it back to the DLQ would loop.
           const letter = undecodableDeadLetter({ service: SERVICE, message: errorMessage(err), original, at, now: now() });
-          built = buildRow('dlq', letter, at);
+          built = buildRow('dlq', letter, at, writer);
         } else {
           const stage = TetherError.is(err) && err.code === 'TETHER_SINK_ROW_REJECTED' ? 'writing' : 'parsing';
+          // A value its column cannot hold is refused before sending (RowBinary carries no types to check).
+          if (stage === 'writing') metrics.rejected.inc({ table: TABLE_FOR_ROLE[role] });
           deadLetters.push({ stage, source: consumed.topic, error: err, original, topic: at.topic, partition: at.partition, offset: at.offset });
           metrics.errors.inc({ component, error_code: TetherError.is(err) ? err.code : 'TETHER_DECODE', stage: 'processing' });
           continue;
@@ -242,7 +291,7 @@ export function createStreamSink(options: StreamSinkOptions): StreamSink {
       redactions += built.redactions;
       let entries = byTable.get(built.table);
       if (!entries) byTable.set(built.table, (entries = []));
-      entries.push({ row: built.row, at, original });
+      entries.push({ bytes: built.bytes, row: built.row, at, original });
     }
 
     if (tombstones > 0) metrics.dropped.inc({ component, intentional: 'true' }, tombstones);

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { redactSecrets } from '../src/redact.ts';
+import { loadSchemas } from '#schemas';
+import { mayHoldSecretBytes, redactSecrets } from '../src/redact.ts';
+import { humanKeyCreated, numberedEvent } from './fixtures.ts';
+
+const SECRETS = [
+  'sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q', 'key_0123456789abcdef0123456789abcdef0123456789abcdef',
+  'ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789', 'github_pat_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789',
+  'xoxb-123456789012-1234567890123-AbCdEfGhIjKl', 'AKIAIOSFODNN7EXAMPLE', 'AIzaSyA-1234567890abcdefghijklmnopqrstu',
+  'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+  'Bearer abcdefghijklmnop1234', 'basic\u00a0abcdefghijklmnop1234', 'BEARER\u2003abcdefghijklmnop1234',
+].map((s) => JSON.parse(`"${s}"`) as string);
 
 describe('redactSecrets', () => {
   it.each([
@@ -28,5 +38,27 @@ describe('redactSecrets', () => {
       'api_key.created': { id: 'key_Zx81Qw', data: { scopes: ['api.model.request'] } }, redacted_value: 'sk-...QwEr', desk: 'desk-42',
     });
     expect(redactSecrets(payload)).toEqual({ text: payload, redactions: 0 });
+  });
+});
+
+describe('mayHoldSecretBytes', () => {
+  const avro = loadSchemas().types.get('EnrichedAccessEvent')!;
+
+  it('sees in the encoded record every secret redactSecrets would find in one of its strings', () => {
+    // Strings of every length from 1 to 90: their Avro length prefix is then every byte from 0x02 to 0xb4,
+    // word characters included, right before the token.
+    for (const secret of SECRETS) {
+      for (let pad = 0; pad < 90 - secret.length; pad += 1) {
+        const event = humanKeyCreated();
+        const text = `${secret} ${'x'.repeat(pad)}`;
+        event.event.src = { ...event.event.src, user_agent: text };
+        expect(redactSecrets(text).redactions).toBeGreaterThan(0);
+        expect(mayHoldSecretBytes(avro.toBuffer(event))).toBe(true);
+      }
+    }
+  });
+
+  it('passes ordinary records', () => {
+    for (let n = 0; n < 40; n += 1) expect(mayHoldSecretBytes(avro.toBuffer(numberedEvent(n)))).toBe(false);
   });
 });

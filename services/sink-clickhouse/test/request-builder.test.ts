@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { TABLES } from '#clickhouse';
-import { buildRow, undecodableDeadLetter } from '../src/request-builder.ts';
+import { ACCESS_EVENT_COLUMNS, RowBinaryWriter, TABLES } from '#clickhouse';
+import { readRowBinary } from '../../../packages/clickhouse/test/row-binary-reader.ts';
+import { buildRow as buildWith, undecodableDeadLetter, type SinkRole } from '../src/request-builder.ts';
 import { connectorVersion, deadLetter, deviceVersion, humanKeyCreated, nhiVersion, personVersion } from './fixtures.ts';
 
 const at = { topic: 't.tether.access.enriched', partition: 1, offset: 42n };
+const writer = new RowBinaryWriter();
+const buildRow = <R extends SinkRole>(role: R, record: Parameters<typeof buildWith<R>>[1], where: typeof at) => buildWith(role, record, where, writer);
+/** The access_events row as its columns, read back from the RowBinary bytes. */
+const eventRow = (built: ReturnType<typeof buildRow>) => readRowBinary(built.bytes!, ACCESS_EVENT_COLUMNS)[0]!;
 
 describe('buildRow', () => {
   it('sends each role to its table', () => {
@@ -20,7 +25,7 @@ describe('buildRow', () => {
     event.event.raw = Buffer.from('{"auth":"Bearer abcdefghijklmnopqrstuvwxyz","k":"sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q"}');
     event.event.unmapped = '{"k":"sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q"}';
     const built = buildRow('accessEnriched', event, at);
-    expect(built.row).toMatchObject({ raw: '{"auth":"Bearer [redacted]","k":"[redacted]"}', unmapped: '{"k":"[redacted]"}' });
+    expect(eventRow(built)).toMatchObject({ raw: '{"auth":"Bearer [redacted]","k":"[redacted]"}', unmapped: '{"k":"[redacted]"}' });
     expect(built.redactions).toBe(3);
   });
 
@@ -29,18 +34,18 @@ describe('buildRow', () => {
     event.event.targets = [{ ...event.event.targets[0]!, name: 'deploy sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q' }];
     event.event.src = { ...event.event.src, user_agent: 'curl/8.5 (Authorization: Bearer abcdefghijklmnopqrstuvwxyz)' };
     const built = buildRow('accessEnriched', event, at);
-    const row = built.row as { target_names: string[]; src_user_agent: string; event_id: string };
+    const row = eventRow(built) as { target_names: string[]; src_user_agent: string; event_id: string };
     expect(row.target_names).toEqual(['deploy [redacted]']);
     expect(row.src_user_agent).toBe('curl/8.5 (Authorization: Bearer [redacted])');
     expect(row.event_id).toBe(event.event.event_id);
-    expect(JSON.stringify(built.row)).not.toMatch(/sk-proj-Zq8|abcdefghijklmnopqrstuvwxyz/);
+    expect(built.bytes!.toString('latin1')).not.toMatch(/sk-proj-Zq8|abcdefghijklmnopqrstuvwxyz/);
   });
 
   it('redacts non-UTF-8 raw payloads (stored as base64) byte for byte around the secret', () => {
     const event = humanKeyCreated();
     event.event.raw = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(' sk-proj-Zq8bX2LmN4pR7tV9wY1aC3eG5iK7mO9q '), Buffer.from([0x80])]);
     const built = buildRow('accessEnriched', event, at);
-    const row = built.row as { raw: string; raw_encoding: string };
+    const row = eventRow(built) as { raw: string; raw_encoding: string };
     expect(row.raw_encoding).not.toBe('utf8');
     expect(Buffer.from(row.raw, 'base64')).toEqual(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(' [redacted] '), Buffer.from([0x80])]));
     expect(built.redactions).toBe(1);

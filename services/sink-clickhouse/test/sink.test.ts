@@ -3,7 +3,8 @@
 // batch may be committed, backpressure, rejoining after a consumer crash.
 import { describe, expect, it } from 'vitest';
 import { topicNames } from '#config';
-import type { ClickHouse } from '#clickhouse';
+import { ACCESS_EVENT_COLUMNS, type ClickHouse } from '#clickhouse';
+import { readRowBinary } from '../../../packages/clickhouse/test/row-binary-reader.ts';
 import type { ConsumeOptions, Consumer } from '#kafka';
 import type { Codec, EnrichedAccessEvent } from '#schemas';
 import { tetherError } from '#errors';
@@ -56,6 +57,12 @@ function fakeClickHouse(down: { value: boolean }) {
       if (down.value) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:18123'), { code: 'ECONNREFUSED' });
       inserted.push(...rows);
     },
+    insertRowBinary: async (_table, columns, chunks) => {
+      attempts += 1;
+      if (down.value) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:18123'), { code: 'ECONNREFUSED' });
+      expect(columns).toEqual(ACCESS_EVENT_COLUMNS.map(([name]) => name));
+      inserted.push(...readRowBinary(Buffer.concat(chunks), ACCESS_EVENT_COLUMNS));
+    },
     queryRows: async () => [],
     queryStream: async function* () {},
     command: async () => {},
@@ -85,7 +92,7 @@ function setup(down = { value: false }, registry = { down: false }) {
     deadLetters,
     metrics: createSinkMetrics({ defaultMetrics: false }),
     log,
-    batch: { rows: 100, maxWaitMs: 50, idleMs: 5, minIdleRows: 1 },
+    batch: { rows: 100, bytes: 1 << 20, maxWaitMs: 50, idleMs: 5, minIdleRows: 1 },
     retry: { initialMs: 1, maxMs: 5, multiplier: 2 },
   });
   const deliver = (values: string[]) =>
