@@ -6,8 +6,6 @@
 // laptop's address leased to someone else's laptop the next day, the
 // desktop's to a third person's the day after: every event gets the device
 // and the person of its own time.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,9 +14,8 @@ import { topicNames } from '#config';
 import { createClickHouse, migrate, TABLES } from '#clickhouse';
 import { createLogger } from '#log';
 import { deriveEventId } from '#schemas';
-import { testConfig, testKafka, uniqueName, uniqueTopicPrefix, waitFor } from '#testkit';
+import { serviceProcesses, testConfig, testKafka, uniqueName, uniqueTopicPrefix } from '#testkit';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 
 const at = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 let counter = 0;
@@ -61,17 +58,10 @@ describe('devices over time, end to end', () => {
   const database = uniqueName('devices');
   const ch = createClickHouse({ url: config.TETHER_CLICKHOUSE_URL, database, username: config.TETHER_CLICKHOUSE_USER, password: config.TETHER_CLICKHOUSE_PASSWORD });
   const env: NodeJS.ProcessEnv = { ...process.env, TETHER_TOPIC_PREFIX: prefix, TETHER_CLICKHOUSE_DATABASE: database, TETHER_LOG_LEVEL: 'info' };
-  const services: ChildProcess[] = [];
   const dir = mkdtempSync(path.join(tmpdir(), 'tether-devices-e2e-'));
 
   afterAll(async () => {
-    for (const child of services) {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }
-    }
+    await stopAll();
     await ch.command(`DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
     await ch.close();
     const admin = await testKafka('kafkajs').admin();
@@ -79,23 +69,7 @@ describe('devices over time, end to end', () => {
     await admin.close();
   });
 
-  async function run(script: string, args: string[]): Promise<void> {
-    const child = spawn(process.execPath, [path.join(ROOT, script), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const output: Buffer[] = [];
-    child.stdout!.on('data', (c: Buffer) => output.push(c));
-    child.stderr!.on('data', (c: Buffer) => output.push(c));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    if (code !== 0) throw new Error(`${script} ${args.join(' ')} exited with ${code}:\n${Buffer.concat(output).toString().slice(-2_000)}`);
-  }
-  const logs = new Map<string, Buffer[]>();
-  function start(script: string, args: string[], extra: NodeJS.ProcessEnv): void {
-    const child = spawn(process.execPath, [path.join(ROOT, script), ...args], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const output: Buffer[] = [];
-    logs.set(script, output);
-    child.stdout!.on('data', (c: Buffer) => output.push(c));
-    child.stderr!.on('data', (c: Buffer) => output.push(c));
-    services.push(child);
-  }
+  const { run, start, until, stopAll } = serviceProcesses(env);
 
   it('gives every event the device and person of its own time', { timeout: 300_000 }, async () => {
     await migrate({ clickhouse: { url: config.TETHER_CLICKHOUSE_URL, username: config.TETHER_CLICKHOUSE_USER, password: config.TETHER_CLICKHOUSE_PASSWORD }, database, log: createLogger({ service: 'test', level: 'warn' }) });
@@ -121,21 +95,15 @@ describe('devices over time, end to end', () => {
     };
     type Row = { event_id: string; device_id: string | null; person_id: string | null; attribution_method: string; reasons: string[]; source_platform: string; action: string };
     const read = () => ch.queryRows<Row>(`SELECT event_id, device_id, person_id, attribution_method, reasons, source_platform, action FROM ${TABLES.accessEvents} FINAL`);
-    let rows: Row[];
-    try {
-      rows = await waitFor(async () => {
-        const now = await read();
-        const byId = new Map(now.map((r) => [r.event_id, r]));
-        const settled = Object.entries(want).every(([eventId, [device, person, method]]) => {
-          const r = byId.get(eventId);
-          return r && r.device_id === device && r.person_id === person && r.attribution_method === method;
-        });
-        return settled && now.some((r) => r.source_platform === 'osquery') ? now : undefined;
-      }, { timeoutMs: 180_000, what: 'every event attributed as of its time' });
-    } catch (err) {
-      const said = [...logs].map(([script, output]) => `--- ${script}\n${Buffer.concat(output).toString().slice(-3_000)}`).join('\n');
-      throw new Error(`${(err as Error).message}\nrows: ${JSON.stringify(await read())}\n${said}`);
-    }
+    const rows = await until(async () => {
+      const now = await read();
+      const byId = new Map(now.map((r) => [r.event_id, r]));
+      const settled = Object.entries(want).every(([eventId, [device, person, method]]) => {
+        const r = byId.get(eventId);
+        return r && r.device_id === device && r.person_id === person && r.attribution_method === method;
+      });
+      return settled && now.some((r) => r.source_platform === 'osquery') ? now : undefined;
+    }, 'every event attributed as of its time');
     expect(rows.find((r) => r.event_id === id('c-evening-gap'))!.reasons).toContain('ip_not_observed: 10.20.0.5');
     // The desktop's own evidence: ChatGPT running there in the afternoon, Ana's.
     const evidence = rows.filter((r) => r.source_platform === 'osquery');

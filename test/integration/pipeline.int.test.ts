@@ -4,15 +4,13 @@
 // directory, the Fleet hosts and the OpenAI inventory. The running enrich
 // service re-attributes the events as of their own time, and ClickHouse
 // (deduplicated) answers with each event once, attributed.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { topicNames } from '#config';
 import { createClickHouse, migrate, TABLES } from '#clickhouse';
 import { createLogger } from '#log';
-import { testConfig, testKafka, uniqueName, uniqueTopicPrefix, waitFor } from '#testkit';
+import { serviceProcesses, testConfig, testKafka, uniqueName, uniqueTopicPrefix, waitFor } from '#testkit';
 import { serveRecordedOpenAi } from '../../scripts/demo/recorded-api.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -25,10 +23,9 @@ describe('the pipeline with identity data that arrives after the events', () => 
   const database = uniqueName('pipeline');
   const ch = createClickHouse({ url: config.TETHER_CLICKHOUSE_URL, database, username: config.TETHER_CLICKHOUSE_USER, password: config.TETHER_CLICKHOUSE_PASSWORD });
   const env: NodeJS.ProcessEnv = { ...process.env, TETHER_TOPIC_PREFIX: prefix, TETHER_CLICKHOUSE_DATABASE: database, TETHER_LOG_LEVEL: 'info' };
-  const services: ChildProcess[] = [];
 
   afterAll(async () => {
-    for (const child of services) await stop(child);
+    await stopAll();
     await ch.command(`DROP DATABASE IF EXISTS ${database}`).catch(() => undefined);
     await ch.close();
     const admin = await testKafka('kafkajs').admin();
@@ -36,43 +33,7 @@ describe('the pipeline with identity data that arrives after the events', () => 
     await admin.close();
   });
 
-  /** Runs a command of a service to completion; its output is kept for the failure message. */
-  async function run(script: string, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<void> {
-    const child = spawn(process.execPath, [path.join(ROOT, script), ...args], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const output: Buffer[] = [];
-    child.stdout!.on('data', (c: Buffer) => output.push(c));
-    child.stderr!.on('data', (c: Buffer) => output.push(c));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    if (code !== 0) throw new Error(`${script} ${args.join(' ')} exited with ${code}:\n${Buffer.concat(output).toString().slice(-2_000)}`);
-  }
-
-  const logs = new Map<string, Buffer[]>();
-  function start(script: string, extra: NodeJS.ProcessEnv): ChildProcess {
-    const child = spawn(process.execPath, [path.join(ROOT, script)], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const output: Buffer[] = [];
-    logs.set(script, output);
-    child.stdout!.on('data', (c: Buffer) => output.push(c));
-    child.stderr!.on('data', (c: Buffer) => output.push(c));
-    services.push(child);
-    return child;
-  }
-
-  /** waitFor, failing with the running services' last log lines. */
-  async function until<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-    try {
-      return await waitFor(check, { timeoutMs: 180_000, what });
-    } catch (err) {
-      const said = [...logs].map(([script, output]) => `--- ${script}\n${Buffer.concat(output).toString().slice(-3_000)}`).join('\n');
-      throw new Error(`${(err as Error).message}\n${said}`);
-    }
-  }
-
-  async function stop(child: ChildProcess): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    await exited;
-  }
+  const { run, start, until, stopAll } = serviceProcesses(env);
 
   const rows = <T>(sql: string) => ch.queryRows<T>(sql);
   const count = async (sql: string) => Number((await rows<{ n: string }>(sql))[0]?.n ?? 0);
@@ -82,8 +43,8 @@ describe('the pipeline with identity data that arrives after the events', () => 
     // The export holds one malformed line among its events.
     const expected = readFileSync(path.join(SAMPLES, 'openai/audit-log-export.jsonl'), 'utf8').trim().split('\n').length - 1;
 
-    start('services/enrich/src/index.ts', { TETHER_ENRICH_PORT: '0', TETHER_ENRICH_LATE_WAIT_MS: '500', TETHER_ENRICH_GIVE_UP_MS: '0' });
-    start('services/sink-clickhouse/src/index.ts', { TETHER_SINK_PORT: '0', TETHER_SINK_BATCH_MAX_WAIT_MS: '200' });
+    start('services/enrich/src/index.ts', [], { TETHER_ENRICH_PORT: '0', TETHER_ENRICH_LATE_WAIT_MS: '500', TETHER_ENRICH_GIVE_UP_MS: '0' });
+    start('services/sink-clickhouse/src/index.ts', [], { TETHER_SINK_PORT: '0', TETHER_SINK_BATCH_MAX_WAIT_MS: '200' });
 
     // 1. The events, with no identity data anywhere yet.
     await run('services/ingest-ai/src/index.ts', ['openai', 'import', path.join(SAMPLES, 'openai/audit-log-export.jsonl')]);

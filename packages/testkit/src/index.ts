@@ -107,3 +107,5 @@ export { offlineCodec, offlineDeps, recordingProducer } from './offline.ts';
 export type { RecordingProducer } from './offline.ts';
 export { tcpGate } from './tcp-gate.ts';
 export type { TcpGate } from './tcp-gate.ts';
+export { serviceProcesses } from './processes.ts';
+export type { ServiceProcesses } from './processes.ts';

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TetherError } from '#errors';
-import { enrichEnvSchema, loadEnrichConfig } from '../src/config.ts';
+import { loadEnrichConfig } from '../src/config.ts';
 
 describe('enrich config', () => {
   it('fills every default in one place', () => {
@@ -35,14 +33,5 @@ describe('enrich config', () => {
     expect((error as Error).message).toContain(name);
   });
 
-  it('documents every one of its variables in the README', () => {
-    const readme = readFileSync(path.resolve(import.meta.dirname, '../README.md'), 'utf8');
-    const own = Object.keys(enrichEnvSchema.shape).filter((k) => k.startsWith('TETHER_ENRICH_'));
-    const documented = [...readme.matchAll(/^\| `(TETHER_ENRICH_[A-Z_]+)` \| ([^|]+) \|/gm)];
-    expect(documented.map((m) => m[1]).sort()).toEqual(own.sort());
-    const defaults = loadEnrichConfig({}) as Record<string, unknown>;
-    for (const [, name, fallback] of documented) {
-      if (defaults[name!] !== undefined) expect(String(defaults[name!])).toBe(fallback!.trim());
-    }
-  });
+  // The README table is checked against this schema, with the other services', by test/cli/config-docs.test.ts.
 });

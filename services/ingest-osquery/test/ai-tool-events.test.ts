@@ -1,16 +1,8 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixtureRecords } from './fixtures.ts';
 import { aiToolEvents, type CatalogueMatch, type EndpointCatalogue } from '../src/ai-tool-events.ts';
-import { readResultRecord, type ResultRecord } from '../src/result-record.ts';
 
-const FIXTURES = path.join(import.meta.dirname, 'fixtures');
-const records = (file: string): ResultRecord[] =>
-  readFileSync(path.join(FIXTURES, file), 'utf8').trim().split('\n').map((l) => {
-    const r = readResultRecord(JSON.parse(l));
-    if (!r.ok) throw r.error;
-    return r.record;
-  });
+const records = fixtureRecords;
 
 const CHATGPT: CatalogueMatch = { id: 'chatgpt-desktop', name: 'ChatGPT desktop', vendor: 'OpenAI', sanctioned: true };
 const CLAUDE_EXT: CatalogueMatch = { id: 'claude-chrome', name: 'Claude for Chrome', vendor: 'Anthropic', sanctioned: false };

@@ -1,17 +1,10 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixtureRecords } from './fixtures.ts';
 import type { DeviceVersion } from '#schemas';
 import { applyResult, emptyHostState, type HostState } from '../src/device-state.ts';
-import { readResultRecord, type ResultRecord } from '../src/result-record.ts';
+import type { ResultRecord } from '../src/result-record.ts';
 
-const FIXTURES = path.join(import.meta.dirname, 'fixtures');
-const records = (file: string): ResultRecord[] =>
-  readFileSync(path.join(FIXTURES, file), 'utf8').trim().split('\n').map((l) => {
-    const r = readResultRecord(JSON.parse(l));
-    if (!r.ok) throw r.error;
-    return r.record;
-  });
+const records = fixtureRecords;
 
 const OPTIONS = { observedAt: 1_772_600_000_000, userDomain: 'example.com' };
 

@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixtureLines } from './fixtures.ts';
 import { readResultRecord, type ResultRecord } from '../src/result-record.ts';
 import { tableKindOf } from '../src/table-kind.ts';
 
-const FIXTURES = path.join(import.meta.dirname, 'fixtures');
-const lines = (file: string): unknown[] => readFileSync(path.join(FIXTURES, file), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+const lines = fixtureLines;
 const read = (value: unknown): ResultRecord => {
   const r = readResultRecord(value);
   if (!r.ok) throw r.error;

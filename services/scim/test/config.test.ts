@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TetherError } from '#errors';
-import { loadScimConfig, scimEnvSchema } from '../src/config.ts';
+import { loadScimConfig } from '../src/config.ts';
 import { main } from '../src/index.ts';
 
 describe('scim config', () => {
@@ -28,17 +26,7 @@ describe('scim config', () => {
     expect((error as Error).message).toContain(name);
   });
 
-  it('documents every one of its variables in the README', () => {
-    const readme = readFileSync(path.resolve(import.meta.dirname, '../README.md'), 'utf8');
-    const own = Object.keys(scimEnvSchema.shape).filter((k) => k.startsWith('TETHER_SCIM_'));
-    const documented = [...readme.matchAll(/^\| `(TETHER_SCIM_[A-Z_]+)` \| ([^|]+) \|/gm)];
-    expect(documented.map((m) => m[1]).sort()).toEqual(own.sort());
-    const defaults = loadScimConfig({}) as Record<string, unknown>;
-    for (const [, name, fallback] of documented) {
-      if (defaults[name!] !== undefined) expect(String(defaults[name!])).toBe(fallback!.trim());
-      else expect(fallback!.trim()).toBe('(none)');
-    }
-  });
+  // The README table is checked against this schema, with the other services', by test/cli/config-docs.test.ts.
 
   it('--help prints usage and touches nothing', async () => {
     const out: string[] = [];
