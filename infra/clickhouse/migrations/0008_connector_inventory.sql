@@ -98,7 +98,7 @@ GROUP BY connector_id;
 -- Connector inventory (see 0004): granted_at_ms is the current grant's (a regrant after a revoke starts a new
 -- one; the connector's first version when no version says, as rows written before 0008), revoked_at_ms the current version's
 -- revocation, last_used_ms the later of the provider's own use records and the events enrichment put through
--- the connector.
+-- the connector. The grant's own events (grant, revoke) go through it too but are not uses.
 DROP TABLE IF EXISTS connector_inventory;
 
 CREATE VIEW IF NOT EXISTS connector_inventory AS
@@ -147,7 +147,7 @@ ANY LEFT JOIN
         uniqExact(person_key) AS used_by_persons
     FROM access_events FINAL
     ARRAY JOIN chain_ids AS link_id, chain_kinds AS link_kind
-    WHERE link_kind = 'connector'
+    WHERE link_kind = 'connector' AND action NOT IN ('oauth.grant', 'oauth.revoke', 'oauth.app_record')
     GROUP BY link_id
 ) AS usage USING connector_id;
 
@@ -199,3 +199,35 @@ ALL INNER JOIN
     FROM person_departures
     WHERE active = 0
 ) AS departed USING owner_person_id;
+
+-- Orphaned access with its use (see 0005): a connector's own grant and revoke events are not uses (an
+-- administrator revoking a leaver's grant is not the grant being used after the owner left).
+DROP TABLE IF EXISTS orphaned_access;
+
+CREATE VIEW IF NOT EXISTS orphaned_access AS
+SELECT
+    identity_kind, identity_id, platform, name, status, created_ms, owner_via, owner_ref, owner_person_id,
+    owner_email_now, owner_name, owner_lifecycle_state, owner_left_at_ms,
+    platform_last_used_ms,
+    if(uses = 0, CAST(NULL AS Nullable(UInt64)), toNullable(last_event_ms)) AS last_event_ms,
+    uses,
+    uses_after_left
+FROM orphan_candidates
+ANY LEFT JOIN
+(
+    SELECT link_id AS identity_id, count() AS uses, max(event_time_ms) AS last_event_ms,
+           countIf(event_time_ms >= left_ms) AS uses_after_left
+    FROM
+    (
+        SELECT link_id, event_time_ms
+        FROM access_events FINAL
+        ARRAY JOIN chain_ids AS link_id
+        WHERE link_id IN (SELECT identity_id FROM orphan_candidates)
+          AND action NOT IN ('oauth.grant', 'oauth.revoke', 'oauth.app_record')
+    ) AS links
+    ALL INNER JOIN
+    (
+        SELECT identity_id AS link_id, ifNull(owner_left_at_ms, 0) AS left_ms FROM orphan_candidates
+    ) AS departures USING link_id
+    GROUP BY link_id
+) AS usage USING identity_id;
