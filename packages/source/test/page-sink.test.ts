@@ -133,4 +133,32 @@ describe('createPageSink', () => {
     const errors = await metrics.errors.get();
     expect(errors.values).toContainEqual(expect.objectContaining({ labels: { component: 'openai/audit_logs', error_code: 'TETHER_DUPLICATE_CONFLICT', stage: 'normalising' } }));
   });
+
+  it("saves a page's state checkpoints (a source's fold) after its records and before its own checkpoint, taken when saved", async () => {
+    const { producer, sink, checkpoints } = await setup();
+    let taken = 0;
+    await sink.commit({
+      source: 'openai/audit_logs',
+      items: [ok('e1')],
+      state: () => [{ id: 'openai/connectors/00', cursor: `state-${++taken}` }],
+      checkpoint: { id: 'openai/audit_logs/poll', cursor: 'page-2' },
+    });
+    expect(producer.sent.length).toBeGreaterThan(0);
+    expect(checkpoints.saved.map((c) => [c.checkpoint_id, c.cursor])).toEqual([['openai/connectors/00', 'state-1'], ['openai/audit_logs/poll', 'page-2']]);
+    expect(taken).toBe(1);
+  });
+});
+
+describe('createSourceRegistry shared variables', () => {
+  it('lets sources share a variable only through one schema object', async () => {
+    const { z } = await import('zod');
+    const { createSourceRegistry } = await import('../src/source-registry.ts');
+    const { defineSource } = await import('../src/define-source.ts');
+    const { noAuth } = await import('../src/auth.ts');
+    const shared = { TETHER_SHARED_PATH: z.string().default('x') };
+    const source = (name: string, env: Record<string, z.ZodType>) =>
+      defineSource({ name, description: name, env, endpoint: () => ({ baseUrl: 'http://x.invalid', auth: noAuth }), feeds: () => ({ eventFeeds: [], inventories: [], importFeeds: {}, defaultImportFeed: 'x' }) });
+    expect(Object.keys(createSourceRegistry([source('a', shared), source('b', shared)]).envShape)).toEqual(['TETHER_SHARED_PATH']);
+    expect(() => createSourceRegistry([source('a', shared), source('b', { TETHER_SHARED_PATH: z.string() })])).toThrow(/already a's/);
+  });
 });
