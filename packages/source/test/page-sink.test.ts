@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { topicNames } from '#config';
 import { tetherError } from '#errors';
 import { createLogger } from '#log';
 import type { AccessEvent, Codec } from '#schemas';
 import { createMetrics, deadLetterWriter } from '#service';
 import { createMemoryCheckpointStore } from '../src/checkpoint-store.ts';
+import { noAuth } from '../src/auth.ts';
+import { defineSource } from '../src/define-source.ts';
 import { createPageSink, type ProcessedItem } from '../src/page-sink.ts';
+import { createSourceRegistry } from '../src/source-registry.ts';
 import { offlineCodec, recordingProducer } from '#testkit';
 
 const topics = topicNames('t.');
@@ -150,13 +154,9 @@ describe('createPageSink', () => {
 });
 
 describe('createSourceRegistry shared variables', () => {
-  it('lets sources share a variable only through one schema object', async () => {
-    const { z } = await import('zod');
-    const { createSourceRegistry } = await import('../src/source-registry.ts');
-    const { defineSource } = await import('../src/define-source.ts');
-    const { noAuth } = await import('../src/auth.ts');
+  it('lets sources share a variable only through one schema object', () => {
     const shared = { TETHER_SHARED_PATH: z.string().default('x') };
-    const source = (name: string, env: Record<string, z.ZodType>) =>
+    const source = (name: string, env: z.ZodRawShape) =>
       defineSource({ name, description: name, env, endpoint: () => ({ baseUrl: 'http://x.invalid', auth: noAuth }), feeds: () => ({ eventFeeds: [], inventories: [], importFeeds: {}, defaultImportFeed: 'x' }) });
     expect(Object.keys(createSourceRegistry([source('a', shared), source('b', shared)]).envShape)).toEqual(['TETHER_SHARED_PATH']);
     expect(() => createSourceRegistry([source('a', shared), source('b', { TETHER_SHARED_PATH: z.string() })])).toThrow(/already a's/);
