@@ -1,8 +1,11 @@
 // npm run bench:grants [-- --records 100000 --batch 1000]
-// Grant events per second through normalisation (Google token activities in
-// the real shape: grants, revokes and, mostly, token uses), the connector
-// inventory fold, Avro encoding and produce to the real broker (topics under
-// a fresh prefix). Prints numbers; asserts nothing.
+// Grant events per second through the path the Google source takes on the
+// source framework: its normaliser as the runner calls it, the connector
+// fold (versions next to the events, the changed ledger shards serialised
+// per page as the page sink saves them), Avro encoding and produce to the
+// real broker (topics under a fresh prefix). Google token activities in the
+// real shape: grants, revokes and, mostly, token uses. Prints numbers;
+// asserts nothing.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { commonEnvShape, loadConfig } from '#config';
@@ -10,8 +13,8 @@ import { loadCatalogue } from '#catalogue';
 import { createLogger } from '#log';
 import type { AccessEvent } from '#schemas';
 import { connectPipeline } from '#service/pipeline';
-import { applyGrantEvent, connectorRecord, emptyLedger } from '../services/ingest-grants/src/inventory/connector-versions.ts';
-import { grantContext } from '../services/ingest-grants/src/normalise/grant-event.ts';
+import { connectorFold } from '../services/ingest-grants/src/inventory/connector-fold.ts';
+import { onFramework } from '../services/ingest-grants/src/sources/grant-source.ts';
 import { GOOGLE_TOKEN_FEED, normaliseGoogleToken } from '../services/ingest-grants/src/sources/google/token-activity.ts';
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '100000' }, batch: { type: 'string', default: '1000' } } });
@@ -47,10 +50,12 @@ function records(): Buffer[] {
   return out;
 }
 
+const normalise = onFramework('google', GOOGLE_TOKEN_FEED, normaliseGoogleToken);
+
 function normaliseAll(raws: Buffer[]): AccessEvent[] {
   const events: AccessEvent[] = [];
   for (const raw of raws) {
-    const result = normaliseGoogleToken(JSON.parse(raw.toString('utf8')), grantContext('google', GOOGLE_TOKEN_FEED, Date.now(), raw));
+    const result = normalise(JSON.parse(raw.toString('utf8')), { platform: 'google', feed: 'token_activity', ingestedAt: Date.now(), rawBytes: raw });
     if (!result.ok) throw result.error;
     events.push(...result.events);
   }
@@ -64,24 +69,31 @@ const normaliseRate = normalisedOnly / ((performance.now() - start) / 1000);
 
 const pipeline = await connectPipeline(config, 'bench-grants', log);
 const producer = await pipeline.kafka.producer.producer();
-const ledger = emptyLedger();
+const fold = connectorFold({ source: 'google', catalogue, useResolutionMs: 3_600_000 });
 let versions = 0;
+let shardBytes = 0;
 start = performance.now();
 for (let i = 0; i < raws.length; i += BATCH) {
   const out = [];
   for (const event of normaliseAll(raws.slice(i, i + BATCH))) {
     out.push({ topic: pipeline.topics.accessRaw, key: event.event_id, value: pipeline.codec.encode('accessRaw', event) });
-    for (const v of applyGrantEvent(ledger, event, { catalogue, useResolutionMs: 3_600_000 })) {
-      const r = connectorRecord(v);
+    for (const r of fold.apply(event)) {
+      if (r.role !== 'identityConnectors') continue;
       out.push({ topic: pipeline.topics.identityConnectors, key: r.key, value: pipeline.codec.encode('identityConnectors', r.value) });
       versions++;
     }
   }
   await producer.send(out);
+  // What the page sink saves before the page's checkpoint: the ledger shards the page changed.
+  const shards = fold.changed().map((c) => {
+    shardBytes += c.cursor.length;
+    return { topic: pipeline.topics.ingestCheckpoints, key: c.id, value: pipeline.codec.encode('ingestCheckpoints', { checkpoint_id: c.id, cursor: c.cursor, updated_at: Date.now(), records_total: 0 }) };
+  });
+  if (shards.length > 0) await producer.send(shards);
 }
 const seconds = (performance.now() - start) / 1000;
 await producer.close();
 
-console.log(`grant events: ${RECORDS} Google token activities (${Object.keys(ledger.connectors).length} connectors, ${versions} connector versions produced)`);
+console.log(`grant events: ${RECORDS} Google token activities (${Object.keys(fold.ledger.connectors).length} connectors, ${versions} connector versions produced, ${(shardBytes / 1e6).toFixed(1)} MB of ledger shards saved)`);
 console.log(`normalise only:                         ${Math.round(normaliseRate).toLocaleString('en')} events/s`);
 console.log(`normalise + inventory + encode + produce: ${Math.round(RECORDS / seconds).toLocaleString('en')} events/s (${seconds.toFixed(1)} s, batches of ${BATCH}, ${config.TETHER_KAFKA_PRODUCER_CLIENT})`);

@@ -337,6 +337,12 @@ export function connectorVersionRow(v: ConnectorVersion) {
     scopes: v.scopes,
     ai_classification: v.ai_classification,
     sanctioned: nullableBool(v.sanctioned),
+    granted_at_ms: v.granted_at,
+    revoked_at_ms: v.revoked_at,
+    last_used_at_ms: v.last_used_at,
+    ai_tool_id: v.ai_tool_id,
+    catalogue_version: v.catalogue_version,
+    grant_subject: v.grant_subject,
   };
 }
 

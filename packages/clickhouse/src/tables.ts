@@ -9,7 +9,8 @@ export const TABLES = {
   personsHistory: 'persons_history',
   devicesHistory: 'devices_history',
   nhiHistory: 'nhi_history',
-  connectorsHistory: 'connectors_history',
+  /** Since migration 0008 (the grant fields); connectors_history before it. */
+  connectorsHistory: 'connectors_history_v2',
   deadLetters: 'dead_letters',
   /** Detection findings: ReplacingMergeTree(emitted_at_ms), ORDER BY finding_id. */
   findings: 'findings',

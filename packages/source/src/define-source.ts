@@ -28,23 +28,71 @@ export interface NormaliseContext {
 }
 
 export type NormaliseResult = { ok: true; event: AccessEvent } | { ok: false; error: TetherError };
+/**
+ * One record to any number of events: a Google token activity holds
+ * several; a record of a type outside the source's tables none (named in
+ * `skipped`, counted, never dead-lettered).
+ */
+export type NormaliseManyResult = { ok: true; events: readonly AccessEvent[]; skipped?: readonly string[] } | { ok: false; error: TetherError };
 /** Pure: one source record to an AccessEvent or a typed error, never a throw (a throw is caught and dead-lettered as a bug). */
 export type Normaliser = (record: unknown, ctx: NormaliseContext) => NormaliseResult;
+/** As a Normaliser, for records that hold any number of events. */
+export type ManyNormaliser = (record: unknown, ctx: NormaliseContext) => NormaliseManyResult;
+export type EventNormaliser = Normaliser | ManyNormaliser;
 
 /** A page of an event feed; `organizationId` when the page (not its records) names the organisation. */
 export interface EventPage extends Page<unknown> {
   organizationId?: string | null;
 }
 
+/** An event feed read in closed time windows (most audit logs). */
 export interface EventFeedDef {
+  kind?: 'windowed';
   feed: string;
   /** Longest time window one request may ask for. */
   maxWindowMs: number;
   /** How far behind now a window must end for the source to have all its records. */
   lagMs: number;
+  /** The source's own late-arrival figure: with re-reads on, a window is read again at least this long after the first read. */
+  rereadMs?: number;
   /** One page of `window`; `page` is the cursor the previous page gave (null: the first). */
   fetchPage(window: TimeWindow, page: unknown, signal: AbortSignal): Promise<EventPage>;
-  normalise: Normaliser;
+  normalise: EventNormaliser;
+}
+
+/** A page of a cursor feed; `next` null: caught up for now, and `resume` is where the next run starts. */
+export interface CursorPage extends EventPage {
+  resume?: unknown;
+}
+
+/**
+ * An event feed read on from a cursor the source itself hands out, with no
+ * windows (Okta's System Log in polling mode: `since` once, then its
+ * `rel="next"` links, one after an empty page too). The checkpoint is the
+ * cursor; a run ends when a page says it is caught up.
+ */
+export interface CursorFeedDef {
+  kind: 'cursor';
+  feed: string;
+  /** Page `page` of the feed (null: the first, starting at `since`). */
+  fetchPage(since: number, page: unknown, signal: AbortSignal): Promise<CursorPage>;
+  normalise: EventNormaliser;
+}
+
+/**
+ * State a source folds every event it emits into, and the records that
+ * state derives (the connector inventory from grant events). Its state
+ * rides in checkpoints of its own, saved with every page before the page's
+ * checkpoint, so a restart never lacks what a checkpointed page applied;
+ * re-applying an event (a re-read) must yield the records it yielded.
+ */
+export interface EventFold {
+  /** Called once, before any event: the saved state by checkpoint id. */
+  restore(get: (checkpointId: string) => string | undefined): void;
+  /** The records `event` derives; may change state. */
+  apply(event: AccessEvent): readonly OutRecord[];
+  /** The checkpoints (ids under '<source>/') of the state changed since the last call. */
+  changed(): { id: string; cursor: string }[];
 }
 
 export interface InventoryDef<S = unknown> {
@@ -66,11 +114,13 @@ export interface InventoryDef<S = unknown> {
 }
 
 export interface SourceFeeds {
-  eventFeeds: readonly EventFeedDef[];
+  eventFeeds: readonly (EventFeedDef | CursorFeedDef)[];
+  /** Fed every event the source emits (event feeds, imports, events inventories derive). */
+  fold?: EventFold;
   /** Run in this order: later ones may look up what earlier ones saw (key creator -> email). */
   inventories: readonly InventoryDef<never>[];
   /** Event normalisers an exported file can be imported with, by feed. */
-  importFeeds: Readonly<Record<string, Normaliser>>;
+  importFeeds: Readonly<Record<string, EventNormaliser>>;
   /** `import` without `--feed`. */
   defaultImportFeed: string;
   /** The inventory of accounts (entities whose content has an `email`) that `Directory.emailOf` reads. */
@@ -108,8 +158,8 @@ export interface SourceDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, N
   env: Shape;
   /** How to reach the source with this configuration; null when it is not configured (no credentials), which leaves it out of `all`. */
   endpoint(config: z.output<z.ZodObject<Shape>>): SourceEndpoint | null;
-  /** The feeds, given a client that already carries the endpoint's auth. */
-  feeds(deps: SourceDeps): SourceFeeds;
+  /** The feeds, given a client that already carries the endpoint's auth, and the configuration. */
+  feeds(deps: SourceDeps, config: z.output<z.ZodObject<Shape>>): SourceFeeds;
 }
 
 /** A definition of any shape, as the registry holds them. */

@@ -31,6 +31,12 @@ export interface PageCommit {
   derived?: readonly OutRecord[];
   checkpoint?: { id: string; cursor: string };
   /**
+   * Checkpoints of state the records were derived with (a source's fold),
+   * taken when called: saved after the records and before `checkpoint`, so
+   * a checkpointed page is never ahead of the state that saw it.
+   */
+  state?: () => readonly { id: string; cursor: string }[];
+  /**
    * The previous page's commit when pages are pipelined: this page's records
    * may go out meanwhile, but its checkpoint only after that one succeeded,
    * so checkpoints stay in order and never pass a page that failed.
@@ -95,6 +101,8 @@ export function createPageSink(deps: {
 
       if (out.length + dead.length > 0) await deps.producer.send([...out, ...dead]);
       await page.after;
+      const state = page.state?.() ?? [];
+      if (state.length > 0) await Promise.all(state.map((s) => deps.checkpoints.save(s.id, s.cursor, 0)));
       const checkpoint = page.checkpoint ? await deps.checkpoints.save(page.checkpoint.id, page.checkpoint.cursor, out.length) : undefined;
 
       deps.metrics.received.inc({ component: page.source }, page.items.length);

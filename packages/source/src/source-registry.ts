@@ -43,7 +43,7 @@ export interface SourceRegistry<Name extends string = string> {
   /** In registration order; `Name` is the union of the registered names, so it grows with the table. */
   readonly names: readonly Name[];
   get(name: string): AnySourceDefinition | undefined;
-  /** Every source's variables; no two sources may claim one. */
+  /** Every source's variables; no two sources may claim one, unless they share its very schema (the AI catalogue path). */
   readonly envShape: z.ZodRawShape;
   /** The endpoint of each source this configuration sets up (its credentials present). */
   endpoints(config: Readonly<Record<string, unknown>>): Map<string, SourceEndpoint>;
@@ -57,7 +57,9 @@ export function createSourceRegistry<const D extends readonly AnySourceDefinitio
     byName.set(source.name, source);
     for (const key of Object.keys(source.env)) {
       const other = owner.get(key) ?? (key in sourceRunnerEnvShape ? 'the runner' : undefined);
-      if (other) throw tetherError('TETHER_CONFIG_INVALID', `variable ${key} of source ${source.name} is already ${other}'s`);
+      // One variable several sources read (the AI catalogue) is one schema object they all import.
+      const shared = other !== undefined && other !== 'the runner' && byName.get(other)!.env[key] === source.env[key];
+      if (other && !shared) throw tetherError('TETHER_CONFIG_INVALID', `variable ${key} of source ${source.name} is already ${other}'s`);
       owner.set(key, source.name);
     }
   }

@@ -10,20 +10,22 @@ import { TetherError, errorMessage, tetherError } from '#errors';
 import type { Producer } from '#kafka';
 import type { Logger } from '#log';
 import type { Counter } from 'prom-client';
-import type { Codec } from '#schemas';
+import type { AccessEvent, Codec } from '#schemas';
 import { createMetrics, deadLetterWriter, type ComponentMetrics, type HealthReport, type LifecycleState } from '#service';
 import { createAnnouncements } from './announcements.ts';
 import type { CheckpointStore } from './checkpoint-store.ts';
 import {
-  accessEventRecord, type AnySourceDefinition, type Directory, type EventFeedDef, type EventPage, type InventoryDef, type Normaliser, type SourceFeeds,
+  accessEventRecord, type AnySourceDefinition, type CursorFeedDef, type Directory, type EventFeedDef, type EventPage, type InventoryDef, type EventNormaliser,
+  type SourceFeeds,
 } from './define-source.ts';
+import { createPageGuard } from './page-guard.ts';
 import { createFeedStatus } from './feed-status.ts';
 import { createHttpClient } from './http-client.ts';
 import { parseInventoryCursor, runInventorySnapshot, type EntityResult, type InventoryFeed } from './inventory.ts';
 import { readJsonRecords, serialiseElement, type FileRecord } from './json-records.ts';
-import { createPageSink, type PageSink, type ProcessedItem } from './page-sink.ts';
+import { createPageSink, type OutRecord, type PageSink, type ProcessedItem } from './page-sink.ts';
 import { silentProgress, type BackfillSummary, type FeedSummary, type ProgressReporter } from './progress.ts';
-import { compileRetryPolicy, sleep } from './retry.ts';
+import { compileRetryPolicy, sleep, throwIfAborted } from './retry.ts';
 import { originalOf } from './utf8.ts';
 import { scrubRecord, type Scrubber } from './secrets.ts';
 import { createSourceRegistry, type SourceRegistry, type SourceRunnerConfig } from './source-registry.ts';
@@ -112,9 +114,24 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
       now,
       onRetry: (reason) => retries.inc({ platform: name, reason }),
     });
-    feeds = source.feeds({ http, pageLimit: config.TETHER_INGEST_PAGE_LIMIT, directory: directoryOf(name, () => feeds!.accountsFeed), log: sourceLog });
+    feeds = source.feeds({ http, pageLimit: config.TETHER_INGEST_PAGE_LIMIT, directory: directoryOf(name, () => feeds!.accountsFeed), log: sourceLog }, config as never);
+    feeds.fold?.restore((id) => deps.checkpoints.get(id)?.cursor);
     built.set(name, feeds);
     return feeds;
+  }
+
+  /** The page sink of a source: with a fold, every page also saves the fold's changed state, before its own checkpoint. */
+  function sinkOf(name: string): PageSink {
+    const fold = feedsOf(name).fold;
+    if (!fold) return sink;
+    return { commit: (page) => sink.commit({ ...page, state: () => fold.changed() }) };
+  }
+
+  /** An event's records: the event, and what the source's fold derives from it. */
+  function eventRecords(platform: string, event: AccessEvent): OutRecord[] {
+    announcements.note(event);
+    const fold = feedsOf(platform).fold;
+    return fold ? [accessEventRecord(event), ...fold.apply(event)] : [accessEventRecord(event)];
   }
 
   /** Emails of accounts, from the accounts inventory's last snapshot (parsed once per checkpoint). */
@@ -135,8 +152,8 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
     };
   }
 
-  function toItem(platform: string, feed: string, normalise: Normaliser, record: unknown, raw: Buffer, organizationId: string | null): ProcessedItem {
-    let result;
+  function toItem(platform: string, feed: string, normalise: EventNormaliser, record: unknown, raw: Buffer, organizationId: string | null): ProcessedItem {
+    let result: ReturnType<EventNormaliser>;
     try {
       result = normalise(record, { platform, feed, ingestedAt: now(), rawBytes: raw, organizationId });
     } catch (err) {
@@ -144,9 +161,14 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
       result = { ok: false as const, error: tetherError('TETHER_NORMALISE_INVALID', `normaliser threw: ${errorMessage(err)}`, { cause: err }) };
     }
     if (!result.ok) return { raw, result: { ok: false, stage: result.error.code === 'TETHER_SOURCE_PARSE' ? 'parsing' : 'normalising', error: result.error } };
-    announcements.note(result.event);
+    const events = 'events' in result ? result.events : [result.event];
+    if ('events' in result && result.events.length === 0) {
+      // A type outside the source's tables: filtered, and counted as such (never a dead letter).
+      metrics.dropped.inc({ component: `${platform}/${feed}`, intentional: 'true' });
+      log.debug({ feed: `${platform}/${feed}`, skipped: result.skipped ?? [] }, 'record of an unmapped type skipped');
+    }
     // Secrets are scrubbed from every field on the way out (scrubbingSink).
-    return { raw, result: { ok: true, records: [accessEventRecord(result.event)] } };
+    return { raw, result: { ok: true, records: events.flatMap((event) => eventRecords(platform, event)) } };
   }
 
   /** API elements are stored as their JSON re-serialised: the page's exact bytes per element are not kept by JSON.parse. */
@@ -180,7 +202,7 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
   async function runEventFeed(platform: string, def: EventFeedDef, mode: FeedMode, range: TimeRange | null, signal: AbortSignal, progress: ProgressReporter): Promise<FeedSummary> {
     const key = `${platform}/${def.feed}`;
     const cursor = startCursor(platform, def, mode, range);
-    const lag = (config.TETHER_INGEST_LAG_MS ?? def.lagMs) + (mode === 'reread' ? config.TETHER_INGEST_REREAD_MS : 0);
+    const lag = (config.TETHER_INGEST_LAG_MS ?? def.lagMs) + (mode === 'reread' ? Math.max(config.TETHER_INGEST_REREAD_MS, def.rereadMs ?? 0) : 0);
     const until = Math.min(now() - lag, range?.until ?? Number.POSITIVE_INFINITY);
     const windowMs = Math.min(mode === 'backfill' ? config.TETHER_INGEST_BACKFILL_WINDOW_MS : def.maxWindowMs, def.maxWindowMs);
     const total = (cursor.window ? 1 : 0) + planWindows(cursor.window?.to ?? cursor.watermark, until, windowMs).length;
@@ -191,7 +213,7 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
       cursor,
       until,
       windowMs,
-      sink,
+      sink: sinkOf(platform),
       signal,
       log,
       maxPages: config.TETHER_INGEST_MAX_PAGES,
@@ -205,6 +227,48 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
     return { feed: key, pages: result.pages, sent: result.sent, dead: result.dead, error: null };
   }
 
+  /**
+   * A cursor feed from its checkpoint (or `since`) until a page says it is
+   * caught up. Backfill and poll keep their own checkpoints (`{since, next}`);
+   * a first poll continues where a backfill got to.
+   */
+  async function runCursorFeed(platform: string, def: CursorFeedDef, mode: FeedMode, range: TimeRange | null, signal: AbortSignal, progress: ProgressReporter): Promise<FeedSummary> {
+    const key = `${platform}/${def.feed}`;
+    const checkpointId = `${key}/${mode}`;
+    const parse = (text: string | undefined): { since: number; next: unknown } | undefined => {
+      if (text === undefined) return undefined;
+      try {
+        const c = JSON.parse(text) as { since?: unknown; next?: unknown };
+        return typeof c.since === 'number' && Number.isFinite(c.since) && 'next' in c ? { since: c.since, next: c.next } : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const saved = parse(deps.checkpoints.get(checkpointId)?.cursor);
+    let cursor: { since: number; next: unknown };
+    if (mode === 'backfill') cursor = saved && saved.since === range!.since ? saved : { since: range!.since, next: null };
+    else cursor = saved ?? parse(deps.checkpoints.get(`${key}/backfill`)?.cursor) ?? { since: now() - config.TETHER_INGEST_POLL_LOOKBACK_MS, next: null };
+    progress.started(key, 1);
+    const commitPage = sinkOf(platform);
+    const guard = createPageGuard(key, config.TETHER_INGEST_MAX_PAGES);
+    const totals = { pages: 0, sent: 0, dead: 0 };
+    for (;;) {
+      throwIfAborted(signal);
+      const page = await def.fetchPage(cursor.since, cursor.next, signal);
+      guard.check(page);
+      const items = page.items.map((item) => toItem(platform, def.feed, def.normalise, item, rawOfElement(item), page.organizationId ?? null));
+      const next = page.next ?? page.resume ?? cursor.next;
+      cursor = { since: cursor.since, next };
+      const result = await commitPage.commit({ source: key, items, checkpoint: { id: checkpointId, cursor: JSON.stringify(cursor) } });
+      totals.pages++;
+      totals.sent += result.sent;
+      totals.dead += result.dead;
+      progress.advanced(key, page.next === null ? 1 : 0, { sent: totals.sent, dead: totals.dead });
+      if (page.next === null) break;
+    }
+    return { feed: key, ...totals, error: null };
+  }
+
   function inventoryFeed(platform: string, def: InventoryDef<never>, pages: InventoryFeed<never>['pages'], rawOf: (item: unknown) => Buffer): InventoryFeed<never> {
     return {
       source: `${platform}/${def.feed}`,
@@ -216,13 +280,18 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
           return { ok: false, stage: 'normalising', error: TetherError.is(err) ? err : tetherError('TETHER_NORMALISE_INVALID', errorMessage(err), { cause: err }) };
         }
       },
-      emit: def.emit,
+      // Events an inventory derives go through the source's fold like any other.
+      emit: (change) => {
+        const records = def.emit(change);
+        if (!feedsOf(platform).fold) return records;
+        return records.flatMap((r) => (r.role === 'accessRaw' ? eventRecords(platform, r.value) : [r]));
+      },
       announcedAt: (id, after) => announcements.at(id, after),
       rawOf,
     };
   }
 
-  async function snapshot(feed: InventoryFeed<never>, signal: AbortSignal, commit: PageSink = sink) {
+  async function snapshot(platform: string, feed: InventoryFeed<never>, signal: AbortSignal, commit: PageSink = sinkOf(platform)) {
     const checkpointId = `${feed.source}/snapshot`;
     return runInventorySnapshot(feed, {
       checkpointId,
@@ -238,7 +307,7 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
     const key = `${platform}/${def.feed}`;
     progress.started(key, 1);
     const feed = inventoryFeed(platform, def, def.pages, (item) => deps.scrubber.bytes(def.rawOf?.(item) ?? serialiseElement(item)));
-    const result = await snapshot(feed, signal);
+    const result = await snapshot(platform, feed, signal);
     return { feed: key, pages: 0, sent: result.sent, dead: result.dead, error: null };
   }
 
@@ -289,13 +358,16 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
     } else {
       for (const def of source.eventFeeds) {
         if (signal.aborted) break;
-        out.push(await attempt(`${platform}/${def.feed}`, mode, signal, progress, () => runEventFeed(platform, def, mode, range, signal, progress)));
+        // A cursor feed has no windows to read a second time: its cursor already covers late records.
+        if (def.kind === 'cursor' && mode === 'reread') continue;
+        const run = def.kind === 'cursor' ? () => runCursorFeed(platform, def, mode, range, signal, progress) : () => runEventFeed(platform, def, mode, range, signal, progress);
+        out.push(await attempt(`${platform}/${def.feed}`, mode, signal, progress, run));
       }
     }
     return out;
   }
 
-  async function importEvents(platform: string, feed: string, normalise: Normaliser, path: string, signal: AbortSignal): Promise<FeedSummary> {
+  async function importEvents(platform: string, feed: string, normalise: EventNormaliser, path: string, signal: AbortSignal): Promise<FeedSummary> {
     const key = `${platform}/${feed}`;
     const summary: FeedSummary = { feed: key, pages: 0, sent: 0, dead: 0, error: null };
     for await (const batch of readJsonRecords(path, { batchSize: config.TETHER_INGEST_PAGE_LIMIT, signal })) {
@@ -304,7 +376,7 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
         if (record.error) return { raw, result: { ok: false, stage: 'parsing', error: record.error } };
         return toItem(platform, feed, normalise, record.value, raw, null);
       });
-      const result = await sink.commit({ source: key, items });
+      const result = await sinkOf(platform).commit({ source: key, items });
       summary.pages++;
       summary.sent += result.sent;
       summary.dead += result.dead;
@@ -326,7 +398,7 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
       }
     }
     const feed = inventoryFeed(platform, { ...def, process: (item) => (item as FileElement).process(def) }, fromFile, (item) => (item as FileElement).raw);
-    const result = await snapshot(feed, signal);
+    const result = await snapshot(platform, feed, signal);
     log.info({ feed: key, path, seen: result.seen, changes: result.changes }, 'inventory listing imported');
     return { feed: key, pages, sent: result.sent, dead: result.dead, error: null };
   }
@@ -419,6 +491,7 @@ function scrubbingSink(inner: PageSink, scrubber: Scrubber): PageSink {
         }),
         derived: page.derived && scrubRecord(page.derived, scrubber),
         checkpoint: page.checkpoint && { id: page.checkpoint.id, cursor: scrubber.text(page.checkpoint.cursor) },
+        state: page.state && (() => page.state!().map((s) => ({ id: s.id, cursor: scrubber.text(s.cursor) }))),
       }),
   };
 }

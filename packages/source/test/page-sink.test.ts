@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { topicNames } from '#config';
 import { tetherError } from '#errors';
 import { createLogger } from '#log';
 import type { AccessEvent, Codec } from '#schemas';
 import { createMetrics, deadLetterWriter } from '#service';
 import { createMemoryCheckpointStore } from '../src/checkpoint-store.ts';
+import { noAuth } from '../src/auth.ts';
+import { defineSource } from '../src/define-source.ts';
 import { createPageSink, type ProcessedItem } from '../src/page-sink.ts';
+import { createSourceRegistry } from '../src/source-registry.ts';
 import { offlineCodec, recordingProducer } from '#testkit';
 
 const topics = topicNames('t.');
@@ -132,5 +136,29 @@ describe('createPageSink', () => {
     expect(letter!.original.toString()).toBe('{"id":"e2","v":2}');
     const errors = await metrics.errors.get();
     expect(errors.values).toContainEqual(expect.objectContaining({ labels: { component: 'openai/audit_logs', error_code: 'TETHER_DUPLICATE_CONFLICT', stage: 'normalising' } }));
+  });
+
+  it("saves a page's state checkpoints (a source's fold) after its records and before its own checkpoint, taken when saved", async () => {
+    const { producer, sink, checkpoints } = await setup();
+    let taken = 0;
+    await sink.commit({
+      source: 'openai/audit_logs',
+      items: [ok('e1')],
+      state: () => [{ id: 'openai/connectors/00', cursor: `state-${++taken}` }],
+      checkpoint: { id: 'openai/audit_logs/poll', cursor: 'page-2' },
+    });
+    expect(producer.sent.length).toBeGreaterThan(0);
+    expect(checkpoints.saved.map((c) => [c.checkpoint_id, c.cursor])).toEqual([['openai/connectors/00', 'state-1'], ['openai/audit_logs/poll', 'page-2']]);
+    expect(taken).toBe(1);
+  });
+});
+
+describe('createSourceRegistry shared variables', () => {
+  it('lets sources share a variable only through one schema object', () => {
+    const shared = { TETHER_SHARED_PATH: z.string().default('x') };
+    const source = (name: string, env: z.ZodRawShape) =>
+      defineSource({ name, description: name, env, endpoint: () => ({ baseUrl: 'http://x.invalid', auth: noAuth }), feeds: () => ({ eventFeeds: [], inventories: [], importFeeds: {}, defaultImportFeed: 'x' }) });
+    expect(Object.keys(createSourceRegistry([source('a', shared), source('b', shared)]).envShape)).toEqual(['TETHER_SHARED_PATH']);
+    expect(() => createSourceRegistry([source('a', shared), source('b', { TETHER_SHARED_PATH: z.string() })])).toThrow(/already a's/);
   });
 });

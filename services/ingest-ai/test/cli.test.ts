@@ -17,7 +17,7 @@ describe('parseCli', () => {
 
   it('refuses what cannot be run, with a usage error naming the problem', () => {
     const cases: [string, RegExp][] = [
-      ['github poll', /invalid for argument 'platform'/],
+      ['gitlab poll', /invalid for argument 'platform'/],
       ['openai sync', /invalid for argument 'mode'/],
       ['openai backfill', /needs --since/],
       ['openai backfill --since yesterday', /not an ISO 8601 time/],

@@ -74,7 +74,7 @@ describe('OpenAI project owners', () => {
         throw new Error('not used');
       },
     };
-    const source = openAiSource.feeds({ http, pageLimit: 100, directory: { emailOf: () => null }, log: createLogger({ service: 'test', level: 'silent' }) });
+    const source = openAiSource.feeds({ http, pageLimit: 100, directory: { emailOf: () => null }, log: createLogger({ service: 'test', level: 'silent' }) }, {} as never);
     const projects = source.inventories.find((i) => i.feed === 'projects')!;
     const pages: ProjectInventoryItem[][] = [];
     for await (const page of projects.pages(new AbortController().signal)) pages.push(page as ProjectInventoryItem[]);

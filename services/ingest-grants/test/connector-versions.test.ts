@@ -95,7 +95,7 @@ describe('connector versions from grant events', () => {
     expect(emitted.map((v) => v.last_used_at && new Date(v.last_used_at).toISOString())).toEqual([null, '2025-03-04T10:00:00.000Z', '2025-03-05T08:00:00.000Z']);
   });
 
-  it('any arrival order (Google pages newest first) answers every as-of question the same; a re-read emits nothing', () => {
+  it('any arrival order (Google pages newest first) answers every as-of question the same; a re-read re-emits only keys already out, in the same state', () => {
     const events = eventsOf(normaliseGoogleToken, 'google', lifecycle);
     const inOrder = apply(events);
     const orders = [[...events].reverse(), [events[4]!, events[1]!, events[6]!, events[0]!, events[3]!, events[5]!, events[2]!]];
@@ -114,7 +114,10 @@ describe('connector versions from grant events', () => {
       expect(lastUse(other.versions)).toBe(lastUse(inOrder.versions));
     }
     const again = events.flatMap((e) => applyGrantEvent(inOrder.ledger, e, OPTIONS));
-    expect(again).toEqual([]);
+    expect(again.length).toBeGreaterThan(0);
+    const byKey = new Map(inOrder.versions.map((v) => [`${v.connector_id}@${v.valid_from}`, v]));
+    const state = ({ source: _s, last_used_at: _u, ...rest }: ConnectorVersion) => rest;
+    for (const v of again) expect(state(v)).toEqual(state(byKey.get(`${v.connector_id}@${v.valid_from}`)!));
   });
 
   it('a revoke seen with no grant before it records a revoked grant of unknown start; a use alone opens one', () => {
@@ -182,6 +185,7 @@ describe('connector versions from grant events', () => {
     expect(fold(id, state, OPTIONS).map((v) => v.valid_from)).toEqual(versions.map((v) => v.valid_from));
     // The ledger survives JSON (it rides in a checkpoint).
     const copy = JSON.parse(JSON.stringify(ledger)) as ConnectorLedger;
-    expect(eventsOf(normaliseGoogleToken, 'google', lifecycle).flatMap((e) => applyGrantEvent(copy, e, OPTIONS))).toEqual([]);
+    const keys = (vs: ConnectorVersion[]) => [...new Set(vs.map((v) => v.valid_from))].sort();
+    expect(keys(eventsOf(normaliseGoogleToken, 'google', lifecycle).flatMap((e) => applyGrantEvent(copy, e, OPTIONS)))).toEqual(keys(versions));
   });
 });

@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TetherError } from '#errors';
 import { captureLogger } from '#testkit';
-import { compileRetryPolicy, createHttpClient, createScrubber, paginate, type HttpClient } from '#source';
+import { compileRetryPolicy, createHttpClient, createScrubber, nextLink, paginate, type HttpClient } from '#source';
 import {
-  entraPermissionGrantPages, fetchEntraAuditsPage, fetchGitHubAuditPage, fetchGoogleTokenPage, pollWindow, readOktaRound,
+  entraPermissionGrantPages, fetchEntraAuditsPage, fetchGitHubAuditPage, fetchGoogleNamesPage, fetchGoogleTokenPage, fetchOktaLogsPage, githubCreatedPhrase,
+  type GoogleNamesCursor,
 } from '../src/fetch/fetchers.ts';
-import { linkNext } from '../src/fetch/pages.ts';
 
 type Handler = (url: URL, req: IncomingMessage, res: ServerResponse) => void;
 
@@ -50,13 +50,6 @@ function client(baseUrl: string, waits: number[] = []): HttpClient {
 
 const T0 = Date.parse('2025-03-04T12:00:00Z');
 
-describe('pollWindow', () => {
-  it('re-reads the overlap, ends the lag before now, never reaches past retention', () => {
-    expect(pollWindow('google', T0, T0 + 3_600_000)).toEqual({ from: T0 - 6 * 3_600_000, to: T0 + 3_600_000 - 120_000 });
-    expect(pollWindow('entra', T0, T0 + 60_000)).toEqual({ from: T0 - 30 * 60_000, to: T0 - 60_000 });
-    expect(pollWindow('entra', 0, T0).from).toBe(T0 - 30 * 86_400_000);
-  });
-});
 
 describe('Google Reports activities.list', () => {
   it('pages by nextPageToken with the window fixed across pages, retries a 429, reads an empty page', async () => {
@@ -139,50 +132,45 @@ describe('Microsoft Graph directoryAudits', () => {
 });
 
 describe('Okta System Log', () => {
-  it('polls from since, follows Link rel="next" while pages are full, resumes from the short page\'s next link', async () => {
+  it('polls from since, follows Link rel="next" while pages are full; a short page is caught up and resumes at its next link', async () => {
     const server = await serve((url, _req, res) => {
       const after = url.searchParams.get('after');
       const link = (to: string) => ({ link: `<${server.base}/api/v1/logs?since=x>; rel="self", <${server.base}/api/v1/logs?after=${to}&limit=2>; rel="next"` });
-      if (after === null) return json(res, 200, [{ uuid: 1 }, { uuid: 2 }], { ...link('c2'), 'x-rate-limit-limit': '120', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(Math.floor(T0 / 1000) + 7) });
+      if (after === null) return json(res, 200, [{ uuid: 1 }, { uuid: 2 }], { ...link('c2'), 'x-rate-limit-limit': '120', 'x-rate-limit-remaining': '119', 'x-rate-limit-reset': String(Math.floor(T0 / 1000) + 7) });
       if (after === 'c2') return json(res, 200, [{ uuid: 3 }], link('c3'));
       return json(res, 200, [], link('c3'));
     });
-    const waits: number[] = [];
-    const http = client(server.base, waits);
-    const round = await readOktaRound(http, null, { since: T0 - 60_000, limit: 2, now: () => T0, sleep: async (ms) => void waits.push(ms) });
-    expect(round.pages.flatMap((p) => p.items)).toEqual([{ uuid: 1 }, { uuid: 2 }, { uuid: 3 }]);
-    expect(round.resume).toBe(`${server.base}/api/v1/logs?after=c3&limit=2`);
-    // The budget was spent: the second request waited for X-Rate-Limit-Reset.
-    expect(waits).toEqual([7_000]);
-    const first = server.requests[0]!;
-    expect(Object.fromEntries(first.searchParams)).toEqual({ since: '2025-03-04T11:59:00.000Z', limit: '2', filter: 'eventType sw "app.oauth2"', sortOrder: 'ASCENDING' });
-    // Next round: the saved link, an empty page, the same resume point.
-    const again = await readOktaRound(http, round.resume, { since: 0, limit: 2 });
-    expect(again).toEqual({ pages: [{ items: [], next: null }], resume: round.resume });
+    const http = client(server.base);
+    const first = await fetchOktaLogsPage(http, T0 - 60_000, null, 2);
+    expect(first).toEqual({ items: [{ uuid: 1 }, { uuid: 2 }], next: `${server.base}/api/v1/logs?after=c2&limit=2` });
+    const short = await fetchOktaLogsPage(http, T0 - 60_000, first.next as string, 2);
+    expect(short).toEqual({ items: [{ uuid: 3 }], next: null, resume: `${server.base}/api/v1/logs?after=c3&limit=2` });
+    // Next poll: the saved link, an empty page, the same resume point.
+    expect(await fetchOktaLogsPage(http, 0, short.resume as string, 2)).toEqual({ items: [], next: null, resume: short.resume });
+    expect(Object.fromEntries(server.requests[0]!.searchParams)).toEqual({ since: '2025-03-04T11:59:00.000Z', limit: '2', filter: 'eventType sw "app.oauth2"', sortOrder: 'ASCENDING' });
   });
 
-  it('waits for X-Rate-Limit-Reset on a 429; stops on full pages that loop', async () => {
+  it('waits for X-Rate-Limit-Reset on a 429; a polling page without a next link is an error', async () => {
     let calls = 0;
     const server = await serve((_url, _req, res) => {
       calls++;
       if (calls === 1) return json(res, 429, { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit' }, { 'x-rate-limit-reset': String(Math.floor(Date.now() / 1000) + 2) });
-      return json(res, 200, [{ uuid: calls }, { uuid: calls + 100 }], { link: `<${server.base}/api/v1/logs?after=same>; rel="next"` });
+      return json(res, 200, [{ uuid: calls }]);
     });
     const waits: number[] = [];
     const http = client(server.base, waits);
-    await expect(readOktaRound(http, null, { since: T0, limit: 2 })).rejects.toThrow(/came back/);
+    await expect(fetchOktaLogsPage(http, T0, null, 2)).rejects.toThrow(/no rel="next" link/);
     expect(waits[0]).toBeGreaterThan(0);
     expect(waits[0]).toBeLessThanOrEqual(2_000);
   });
 
-  it('parses repeated and comma-joined Link headers', () => {
+  it('parses repeated and comma-joined Link headers (as Headers joins them)', () => {
     const h = new Headers();
     h.append('link', '<https://x.okta.com/api/v1/logs?since=a>; rel="self"');
     h.append('link', '<https://x.okta.com/api/v1/logs?after=b,c>; rel="next"');
-    expect(linkNext(h)).toBe('https://x.okta.com/api/v1/logs?after=b,c');
-    expect(linkNext(new Headers({ link: '<https://api.github.com/x?page=1>; rel="prev", <https://api.github.com/x?after=Y>; rel="next"' }))).toBe('https://api.github.com/x?after=Y');
-    expect(linkNext(new Headers({ link: '<https://api.github.com/x?before=Z>; rel="prev"' }))).toBeNull();
-    expect(linkNext(new Headers())).toBeNull();
+    expect(nextLink(h.get('link'))).toBe('https://x.okta.com/api/v1/logs?after=b,c');
+    expect(nextLink('<https://api.github.com/x?page=1>; rel="prev", <https://api.github.com/x?after=Y>; rel="next"')).toBe('https://api.github.com/x?after=Y');
+    expect(nextLink('<https://api.github.com/x?before=Z>; rel="prev"')).toBeNull();
   });
 });
 
@@ -198,15 +186,44 @@ describe('GitHub organization audit log', () => {
     const waits: number[] = [];
     const http = client(server.base, waits);
     const docs: unknown[] = [];
-    for await (const page of paginate<string>((n, s) => fetchGitHubAuditPage(http, 'example-co', T0, n, 100, s))) docs.push(...page.items);
+    for await (const page of paginate<string>((n, s) => fetchGitHubAuditPage(http, 'example-co', { from: T0 - 3_600_000, to: T0 }, n, 100, s))) docs.push(...page.items);
     expect(docs).toEqual([{ _document_id: 'a' }, { _document_id: 'b' }, { _document_id: 'c' }]);
     expect(waits).toHaveLength(1);
-    expect(Object.fromEntries(server.requests[1]!.searchParams)).toEqual({ phrase: 'created:>=2025-03-03', include: 'web', order: 'asc', per_page: '100' });
+    expect(Object.fromEntries(server.requests[1]!.searchParams)).toEqual({ phrase: 'created:2025-03-04T11:00:00Z..2025-03-04T11:59:59Z', include: 'web', order: 'asc', per_page: '100' });
   });
 
   it('does not retry a plain 403 (missing permission)', async () => {
     const { base } = await serve((_url, _req, res) => json(res, 403, { message: 'Must have admin rights to Repository.' }));
-    const err = await fetchGitHubAuditPage(client(base), 'example-co', T0, null).catch((e: unknown) => e);
+    const err = await fetchGitHubAuditPage(client(base), 'example-co', { from: T0 - 1000, to: T0 }, null).catch((e: unknown) => e);
     expect(TetherError.is(err) && [err.code, err.retriable]).toEqual(['TETHER_SOURCE_HTTP', false]);
+  });
+
+  it('keeps a window to its own entries, reading through pages it keeps nothing of', async () => {
+    const server = await serve((url, _req, res) => {
+      const at = (ms: number, id: string) => ({ '@timestamp': ms, _document_id: id });
+      if (url.searchParams.get('after') === 'p2') return json(res, 200, [at(T0 - 10, 'in-2'), at(T0, 'next-window')]);
+      // A server that read the qualifier by day: the first page is all before the window.
+      return json(res, 200, [at(T0 - 7_200_000, 'early-1'), at(T0 - 7_100_000, 'early-2')], { link: `<${server.base}/orgs/example-co/audit-log?after=p2>; rel="next"` });
+    });
+    const page = await fetchGitHubAuditPage(client(server.base), 'example-co', { from: T0 - 3_600_000, to: T0 }, null);
+    expect(page).toEqual({ items: [{ '@timestamp': T0 - 10, _document_id: 'in-2' }], next: null });
+    expect(githubCreatedPhrase({ from: T0 + 999, to: T0 + 60_001 })).toBe('created:2025-03-04T12:00:00Z..2025-03-04T12:01:00Z');
+  });
+});
+
+describe('Google grants over two event names', () => {
+  it('reads authorize, then revoke, into pages that are never empty while more follow', async () => {
+    const { base, requests } = await serve((url, _req, res) => {
+      const name = url.searchParams.get('eventName');
+      if (name === 'authorize' && url.searchParams.get('pageToken') === null) return json(res, 200, { items: [{ n: 'a1' }], nextPageToken: 'a2' });
+      if (name === 'authorize') return json(res, 200, { kind: 'admin#reports#activities' });
+      return json(res, 200, { items: [{ n: 'r1' }] });
+    });
+    const http = client(base);
+    const window = { from: T0 - 1000, to: T0 };
+    const pages = [];
+    for await (const page of paginate<GoogleNamesCursor>((c, s) => fetchGoogleNamesPage(http, window, c, ['authorize', 'revoke'], {}, s))) pages.push(page);
+    expect(pages).toEqual([{ items: [{ n: 'a1' }], next: { name: 0, token: 'a2' } }, { items: [{ n: 'r1' }], next: null }]);
+    expect(requests.map((r) => [r.searchParams.get('eventName'), r.searchParams.get('pageToken')])).toEqual([['authorize', null], ['authorize', 'a2'], ['revoke', null]]);
   });
 });

@@ -1,5 +1,6 @@
 -- title: Keys used after their owner left
--- description: Events where an API key or service account acted while the person owning it was no longer
+-- description: Events where an API key, service account or connector (an OAuth grant: its owner is the person
+-- description: who granted it) acted while the person owning it was no longer
 -- description: active: either the owner chain enrichment built says so (the owner's state at the event's
 -- description: time), or identity data that arrived later shows the owner, inactive now, had left before the
 -- description: event (a backdated termination). Each finding names one person and that person's departure:
@@ -36,7 +37,7 @@ FROM
     FROM access_events FINAL
     WHERE event_time >= {since:DateTime} AND event_time < {until:DateTime}
       AND length(chain_kinds) > 0
-      AND chain_kinds[1] IN ('api_key', 'admin_api_key', 'service_account')
+      AND chain_kinds[1] IN ('api_key', 'admin_api_key', 'service_account', 'connector')
 ) AS uses
 ANY LEFT JOIN
 (

@@ -79,6 +79,8 @@ describe('hunts', () => {
     const rows = await run('keys-used-after-owner-left');
     expect(rows.map((r) => [r.event_id, r.acting_id, r.owner_person_id])).toEqual([
       ['e07', 'openai:api_key:key_sa', 'okta:00u_bob'],
+      // A connector (OAuth grant) used after its granting person left counts like a key.
+      ['e09', 'google:chatgpt-client:bob@acme.test', 'okta:00u_bob'],
       ['e06', 'openai:api_key:key_bob', 'okta:00u_bob'],
       // Erin was out on Jan 9 (back since): the use still counts.
       ['e12', 'openai:api_key:key_erin', 'okta:00u_erin'],

@@ -88,7 +88,14 @@ export function resolveEvent(event: AccessEvent, view: IdentityView): Resolution
   let match: PersonMatch | undefined;
   let method: string = PERSON_METHOD.unresolved;
   let confidence = 0;
-  if (inDirectory(direct?.match)) {
+  // A token acting as the app (a connector's token use) is the grant's: the person who granted it, as
+  // of the grant, is who acted, even when an address on the event has been handed to someone since.
+  const tokenOfGrantor = actor.kind === 'oauth_client' && inDirectory(connector?.grantor);
+  if (tokenOfGrantor) {
+    match = connector!.grantor!;
+    method = PERSON_METHOD.connectorGrant;
+    confidence = match.confidence * CONFIDENCE.connectorGrant;
+  } else if (inDirectory(direct?.match)) {
     match = direct!.match!;
     method = match.via === 'email' ? PERSON_METHOD.directEmail : PERSON_METHOD.platformUserAlias;
     confidence = match.confidence;

@@ -10,8 +10,12 @@ import { unmappedBudget, unmappedJson } from './unmapped.ts';
 
 export type { NormaliseContext, NormaliseResult, Normaliser } from '#source';
 
-/** The name of a registered source: derived from the table in src/sources.ts, so it grows with it. */
-export type Platform = (typeof SOURCES)['names'][number];
+/**
+ * The name of a registered AI-platform source: derived from the table in
+ * src/sources.ts, so it grows with it; the connector-grant sources
+ * (services/ingest-grants) name theirs GrantProvider.
+ */
+export type Platform = Exclude<(typeof SOURCES)['names'][number], 'google' | 'entra' | 'okta' | 'github'>;
 
 /** Stamped on every event so a re-normalised record can be told apart. */
 export const INGEST_VERSION = 'ingest-ai/1';

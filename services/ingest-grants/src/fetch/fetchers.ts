@@ -1,34 +1,13 @@
-// The per-API page fetchers of the four grant sources: request shape, paging
-// style, windows, lag and re-read overlap (reference sections 1.4, 2.1, 3.1,
-// 4.1). Small functions over the `#source` HttpClient (timeouts, retries,
-// 429 / Retry-After / rate-limit reset headers); authentication is the
-// client's (OAuth client credentials, Google service-account JWT: the source
-// framework's auth hooks), so these never see a credential.
+// The per-API page fetchers of the four grant sources: request shape and
+// paging style (reference sections 1.1, 2.1, 3.1, 4.1) over the `#source`
+// HttpClient (timeouts, retries, 429 / Retry-After / rate-limit reset
+// headers) and its page readers (nextPageTokenPage, odataPage,
+// linkHeaderPage). Authentication is the client's (OAuth client
+// credentials, Google service-account JWT, SSWS or bearer headers: the
+// framework's auth hooks), so these never see a credential. Windows, lag and
+// re-reads are the runner's (source.ts of each source says how long).
 import { tetherError } from '#errors';
-import { paginate, sleep as defaultSleep, type HttpClient, type Page, type TimeWindow } from '#source';
-import { googlePage, linkedArrayPage, odataPage } from './pages.ts';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-/** How far behind now a window ends, and how far back each poll re-reads (late records). */
-export const LAG_AND_OVERLAP = {
-  google: { lagMs: 2 * MINUTE, overlapMs: 6 * HOUR, retentionMs: 180 * DAY },
-  entra: { lagMs: 2 * MINUTE, overlapMs: 30 * MINUTE, retentionMs: 30 * DAY },
-  okta: { lagMs: 0, overlapMs: 0, retentionMs: 90 * DAY },
-  github: { lagMs: 0, overlapMs: DAY, retentionMs: 180 * DAY },
-} as const;
-
-/**
- * The window of one poll: from the checkpoint minus the overlap (never
- * before the source's retention), to now minus the lag; fixed across pages.
- */
-export function pollWindow(source: keyof typeof LAG_AND_OVERLAP, checkpoint: number, now: number): TimeWindow {
-  const { lagMs, overlapMs, retentionMs } = LAG_AND_OVERLAP[source];
-  const to = now - lagMs;
-  return { from: Math.min(to, Math.max(checkpoint - overlapMs, now - retentionMs)), to };
-}
+import { linkHeaderPage, nextPageTokenPage, odataPage, paginate, type CursorPage, type HttpClient, type Page, type TimeWindow } from '#source';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -36,11 +15,13 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export const GOOGLE_MAX_RESULTS = 1000;
 
+export type GoogleTokenEvent = 'authorize' | 'revoke' | 'activity' | 'request' | 'deny';
+
 export interface GoogleTokenQuery {
   /** `all`, or one user's email or profile id. */
   userKey?: string;
   /** One stream per call: grants (authorize, revoke) and use (activity) are polled apart. */
-  eventName?: 'authorize' | 'revoke' | 'activity' | 'request' | 'deny';
+  eventName?: GoogleTokenEvent;
   maxResults?: number;
   customerId?: string;
 }
@@ -60,7 +41,34 @@ export async function fetchGoogleTokenPage(
     customerId: query.customerId,
     pageToken,
   }, signal);
-  return googlePage(body, path);
+  return nextPageTokenPage(body, path);
+}
+
+/** Where a read of several event names of one window is: which name, and its page token. */
+export interface GoogleNamesCursor {
+  name: number;
+  token: string | null;
+}
+
+/**
+ * One page of a window over several event names (grants: authorize, then
+ * revoke), each its own request stream. When one name's pages end, the
+ * next name's first page is read into the same page, so no page is empty
+ * while more follow (the page guard's rule).
+ */
+export async function fetchGoogleNamesPage(
+  http: HttpClient, window: TimeWindow, cursor: GoogleNamesCursor | null, names: readonly GoogleTokenEvent[], query: Omit<GoogleTokenQuery, 'eventName'>, signal?: AbortSignal,
+): Promise<Page<GoogleNamesCursor>> {
+  let at = cursor ?? { name: 0, token: null };
+  const items: unknown[] = [];
+  for (;;) {
+    const page = await fetchGoogleTokenPage(http, window, at.token, { ...query, eventName: names[at.name] }, signal);
+    items.push(...page.items);
+    if (page.next !== null) return { items, next: { name: at.name, token: page.next } };
+    if (at.name + 1 >= names.length) return { items, next: null };
+    at = { name: at.name + 1, token: null };
+    if (items.length > 0) return { items, next: at };
+  }
 }
 
 // ------------------------------------------------------------------- Entra
@@ -72,16 +80,17 @@ export const ENTRA_AUDIT_PATH = '/auditLogs/directoryAudits';
 export async function fetchEntraAuditsPage(
   http: HttpClient, window: TimeWindow, nextLink: string | null, top: number = 500, signal?: AbortSignal,
 ): Promise<Page<string>> {
-  if (nextLink !== null) return odataPage((await http.get(nextLink, undefined, signal)).body, ENTRA_AUDIT_PATH);
+  if (nextLink !== null) return odataPage(await http.getJson(nextLink, undefined, signal), ENTRA_AUDIT_PATH);
   const filter = `category eq 'ApplicationManagement' and activityDateTime ge ${iso(window.from)} and activityDateTime le ${iso(window.to - 1)}`;
   const body = await http.getJson(ENTRA_AUDIT_PATH, { $filter: filter, $orderby: 'activityDateTime asc', $top: Math.min(Math.max(1, top), ENTRA_MAX_TOP) }, signal);
   return odataPage(body, ENTRA_AUDIT_PATH);
 }
 
+export const ENTRA_GRANTS_PATH = '/oauth2PermissionGrants';
+
 /** Every page of the oauth2PermissionGrants snapshot (inventory). */
 export function entraPermissionGrantPages(http: HttpClient, signal?: AbortSignal): AsyncGenerator<Page<string>> {
-  const path = '/oauth2PermissionGrants';
-  return paginate<string>(async (next, s) => odataPage(next === null ? await http.getJson(path, {}, s) : (await http.get(next, undefined, s)).body, path), { signal });
+  return paginate<string>(async (next, s) => odataPage(await http.getJson(next ?? ENTRA_GRANTS_PATH, {}, s), ENTRA_GRANTS_PATH), { signal, what: ENTRA_GRANTS_PATH });
 }
 
 /** A service principal's app id and name by object id (oauth2PermissionGrants name the client by object id). */
@@ -93,92 +102,72 @@ export async function fetchServicePrincipal(http: HttpClient, objectId: string, 
 // -------------------------------------------------------------------- Okta
 
 export const OKTA_MAX_LIMIT = 1000;
+export const OKTA_LOGS_PATH = '/api/v1/logs';
 export const OKTA_OAUTH_FILTER = 'eventType sw "app.oauth2"';
 
-export interface OktaRateLimit {
-  limit: number | null;
-  remaining: number | null;
-  /** Epoch ms. */
-  resetAt: number | null;
-}
-
-export function oktaRateLimit(headers: Headers): OktaRateLimit {
-  const n = (name: string) => {
-    const v = headers.get(name)?.trim();
-    return v && /^\d+$/.test(v) ? Number(v) : null;
-  };
-  const reset = n('x-rate-limit-reset');
-  return { limit: n('x-rate-limit-limit'), remaining: n('x-rate-limit-remaining'), resetAt: reset === null ? null : reset * 1000 };
-}
-
-export interface OktaRound {
-  pages: Page<string>[];
-  /** The URL to GET next time (Okta's own next link): the checkpoint. */
-  resume: string;
-}
-
 /**
- * One polling round of /api/v1/logs (no `until`, ascending): from the saved
- * next link, or `since` with the filter; follows `rel="next"` while pages are
- * full and stops at the first short (or empty) page, whose next link is the
- * resume point: in polling mode every page has one. A round never moves
- * `since`. When the budget is spent (`X-Rate-Limit-Remaining: 0`) it waits
- * for `X-Rate-Limit-Reset` before the next request.
+ * One page of /api/v1/logs in polling mode (no `until`, ascending): the
+ * first from `since` with the filter, then Okta's own `rel="next"` links.
+ * In polling mode every page has one; a short (or empty) page means caught
+ * up, and its next link is where the next poll resumes (never a moved
+ * `since`). The rate-limit headers are the HTTP client's: a 429 waits for
+ * `X-Rate-Limit-Reset`.
  */
-export async function readOktaRound(
-  http: HttpClient,
-  cursor: string | null,
-  options: { since: number; limit?: number; filter?: string; now?: () => number; sleep?: (ms: number, signal?: AbortSignal) => Promise<void>; onPage?: (page: Page<string>) => Promise<void> | void },
-  signal?: AbortSignal,
-): Promise<OktaRound> {
-  const limit = Math.min(Math.max(1, options.limit ?? OKTA_MAX_LIMIT), OKTA_MAX_LIMIT);
-  const now = options.now ?? Date.now;
-  const wait = options.sleep ?? defaultSleep;
-  const pages: Page<string>[] = [];
-  let resume = cursor;
-  let waitMs = 0;
-  const reader = paginate<string>(async (next, s) => {
-    if (waitMs > 0) await wait(waitMs, s);
-    const { body, headers } = next === null
-      ? await http.get('/api/v1/logs', { since: iso(options.since), limit, filter: options.filter ?? OKTA_OAUTH_FILTER, sortOrder: 'ASCENDING' }, s)
-      : await http.get(next, undefined, s);
-    const rate = oktaRateLimit(headers);
-    waitMs = rate.remaining === 0 && rate.resetAt !== null ? Math.max(0, rate.resetAt - now()) : 0;
-    const page = linkedArrayPage(body, headers, '/api/v1/logs');
-    if (page.next === null) throw tetherError('TETHER_SOURCE_PARSE', '/api/v1/logs: a polling page has no rel="next" link');
-    resume = page.next;
-    // Short page: caught up; the next round GETs its next link.
-    return page.items.length < limit ? { items: page.items, next: null } : page;
-  }, { start: cursor, signal });
-  for await (const page of reader) {
-    pages.push(page);
-    await options.onPage?.(page);
-  }
-  return { pages, resume: resume! };
+export async function fetchOktaLogsPage(http: HttpClient, since: number, next: string | null, limit: number, signal?: AbortSignal, filter: string = OKTA_OAUTH_FILTER): Promise<CursorPage> {
+  const size = Math.min(Math.max(1, limit), OKTA_MAX_LIMIT);
+  const { body, headers } = next === null
+    ? await http.get(OKTA_LOGS_PATH, { since: iso(since), limit: size, filter, sortOrder: 'ASCENDING' }, signal)
+    : await http.get(next, undefined, signal);
+  const page = linkHeaderPage(body, headers.get('link'), OKTA_LOGS_PATH);
+  if (page.next === null) throw tetherError('TETHER_SOURCE_PARSE', `${OKTA_LOGS_PATH}: a polling page has no rel="next" link`);
+  // Short page: caught up for now; the next run GETs its next link.
+  return page.items.length < size ? { items: page.items, next: null, resume: page.next } : page;
 }
 
 // ------------------------------------------------------------------ GitHub
 
 export const GITHUB_MAX_PER_PAGE = 100;
 
+/** GitHub's search qualifier for a window, to the second (`created:<from>..<to>`, both ends inclusive). */
+export function githubCreatedPhrase(window: TimeWindow): string {
+  const seconds = (ms: number) => `${iso(Math.floor(ms / 1000) * 1000).slice(0, 19)}Z`;
+  return `created:${seconds(window.from)}..${seconds(window.to - 1)}`;
+}
+
 /**
- * One page of /orgs/{org}/audit-log, ascending, from the day before the
- * checkpoint's (`created:` takes dates; dedup is on `_document_id`); then the
- * Link header's `rel="next"` until absent.
+ * One page of /orgs/{org}/audit-log over a window, ascending, then the Link
+ * header's `rel="next"` until absent. The entries are kept to the window by
+ * their own `@timestamp` too: the qualifier is to the second (and some
+ * tenants may read it by day), so an entry another window owns is dropped
+ * here and read there; `_document_id` dedups downstream.
  */
 export async function fetchGitHubAuditPage(
-  http: HttpClient, org: string, since: number, next: string | null, perPage: number = GITHUB_MAX_PER_PAGE, signal?: AbortSignal,
+  http: HttpClient, org: string, window: TimeWindow, next: string | null, perPage: number = GITHUB_MAX_PER_PAGE, signal?: AbortSignal,
 ): Promise<Page<string>> {
   const path = `/orgs/${encodeURIComponent(org)}/audit-log`;
-  const { body, headers } = next !== null
-    ? await http.get(next, undefined, signal)
-    : await http.get(path, {
-        phrase: `created:>=${iso(since - DAY).slice(0, 10)}`,
-        include: 'web',
-        order: 'asc',
-        per_page: Math.min(Math.max(1, perPage), GITHUB_MAX_PER_PAGE),
-      }, signal);
-  return linkedArrayPage(body, headers, path);
+  let link = next;
+  for (let read = 0; ; read++) {
+    const { body, headers } = link !== null
+      ? await http.get(link, undefined, signal)
+      : await http.get(path, { phrase: githubCreatedPhrase(window), include: 'web', order: 'asc', per_page: Math.min(Math.max(1, perPage), GITHUB_MAX_PER_PAGE) }, signal);
+    const page = linkHeaderPage(body, headers.get('link'), path);
+    const items = page.items.filter((entry) => inWindow(entry, window));
+    // A page the window keeps nothing of is not handed on empty with more to come (the page guard refuses that):
+    // the next one is read in its place, a bounded number of times.
+    if (items.length > 0 || page.next === null || page.items.length === 0 || read >= MAX_SKIPPED_PAGES) return { items, next: page.next };
+    link = page.next;
+  }
+}
+
+/** Pages of entries all outside the window read through in one call before giving up (a server ignoring the phrase). */
+const MAX_SKIPPED_PAGES = 100;
+
+/** Entries whose time cannot be read stay (the normaliser dead-letters them); others must fall in the window. */
+function inWindow(entry: unknown, window: TimeWindow): boolean {
+  const o = entry as Record<string, unknown> | null;
+  const t = typeof o === 'object' && o !== null ? (o['@timestamp'] ?? o.created_at) : undefined;
+  if (typeof t !== 'number' || !Number.isFinite(t)) return true;
+  return t >= window.from && t < window.to;
 }
 
 export const GITHUB_HEADERS = { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28' } as const;

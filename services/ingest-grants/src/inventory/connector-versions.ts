@@ -17,9 +17,13 @@
 // newest first; every source re-reads an overlap): transitions are kept in
 // time order and the versions from an inserted one on are recomputed and
 // re-emitted, so the versions equal those of the sorted history whatever the
-// order of arrival, and a record read twice changes nothing. A key once
+// order of arrival, and a record read twice changes no state. A key once
 // emitted is never orphaned: when an earlier record re-cuts the history, the
-// key is re-emitted as a continuation of the state then in force. Failed or
+// key is re-emitted as a continuation of the state then in force. A record
+// applied again (a re-read, a restart that resumes behind the saved ledger)
+// re-emits the versions it made, from the ledger as it is now: the same
+// keys, so the ledger may be saved before or after the records it made and
+// nothing is lost either way. Failed or
 // unknown-outcome grants (requests, denials) change no state.
 // Classification (AI tool, sanctioned) comes from the catalogue as of each
 // version's own time.
@@ -101,13 +105,12 @@ export function applyGrantEvent(ledger: ConnectorLedger, event: AccessEvent, opt
   if (kind === 'revoke' && subject.kind === 'every') {
     if (event.outcome !== 'success') return [];
     const clientKey = `${provider}\u0000${clientId}`;
-    const list = (ledger.clientRevokes[clientKey] ??= []);
-    if (!insert(list, transition)) return [];
+    insert((ledger.clientRevokes[clientKey] ??= []), transition);
     const out: ConnectorVersion[] = [];
     for (const [id, state] of Object.entries(ledger.connectors)) {
-      if (state.provider === provider && state.clientId === clientId && insert(state.transitions, transition)) {
-        out.push(...emitted(state, fold(id, state, options).filter((v) => v.valid_from >= transition.time)));
-      }
+      if (state.provider !== provider || state.clientId !== clientId) continue;
+      insert(state.transitions, transition);
+      out.push(...emitted(state, fold(id, state, options).filter((v) => v.valid_from >= transition.time), event));
     }
     return out;
   }
@@ -138,22 +141,32 @@ export function applyGrantEvent(ledger: ConnectorLedger, event: AccessEvent, opt
     }
     const versions = fold(id, state, options);
     const out = from === null ? [] : versions.filter((v) => v.valid_from >= from);
-    // First use in its bucket: the version in force says so now.
-    if (known === undefined) {
+    // First use in its bucket (or that use again): the version in force says so now.
+    if (known === undefined || known === event.time) {
       const inForce = versions.findLast((v) => v.valid_from <= event.time);
       if (inForce && !out.includes(inForce)) out.push(inForce);
     }
-    return emitted(state, out);
+    return emitted(state, out, event);
   }
 
   // Requests, denials and failed grants or revokes leave the grant as it was.
   if (event.outcome !== 'success') return [];
-  if (!insert(state.transitions, transition)) return [];
-  return emitted(state, fold(id, state, options).filter((v) => v.valid_from >= transition.time));
+  // Already known (a re-read): its versions again, as the ledger has them now.
+  insert(state.transitions, transition);
+  return emitted(state, fold(id, state, options).filter((v) => v.valid_from >= transition.time), event);
 }
 
-function emitted(state: ConnectorState, versions: ConnectorVersion[]): ConnectorVersion[] {
-  for (const v of versions) if (!state.keys.includes(v.valid_from)) state.keys.push(v.valid_from);
+/**
+ * Remembers the keys, and dates each version's observation no earlier than
+ * the event that made it go out: a version re-emitted with news (a later
+ * last use) then replaces the earlier copy in ClickHouse (ReplacingMergeTree
+ * by observed_at).
+ */
+function emitted(state: ConnectorState, versions: ConnectorVersion[], by: AccessEvent): ConnectorVersion[] {
+  for (const v of versions) {
+    if (!state.keys.includes(v.valid_from)) state.keys.push(v.valid_from);
+    if (by.source.ingested_at > v.source.observed_at) v.source = { ...v.source, observed_at: by.source.ingested_at };
+  }
   return versions;
 }
 
