@@ -83,12 +83,14 @@ export interface Directory {
   emailOf(personId: string): string | null;
 }
 
-export interface SourceDeps {
+export interface SourceDeps<Config = Readonly<Record<string, unknown>>> {
   http: HttpClient;
   /** Page size asked for; each source clamps it to its own maximum. */
   pageLimit: number;
   directory: Directory;
   log: Logger;
+  /** The source's parsed configuration (its own variables among it), for options that shape its feeds; the runner always passes it. */
+  config?: Config;
 }
 
 export interface SourceEndpoint {
@@ -109,7 +111,7 @@ export interface SourceDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, N
   /** How to reach the source with this configuration; null when it is not configured (no credentials), which leaves it out of `all`. */
   endpoint(config: z.output<z.ZodObject<Shape>>): SourceEndpoint | null;
   /** The feeds, given a client that already carries the endpoint's auth. */
-  feeds(deps: SourceDeps): SourceFeeds;
+  feeds(deps: SourceDeps<z.output<z.ZodObject<Shape>>>): SourceFeeds;
 }
 
 /** A definition of any shape, as the registry holds them. */

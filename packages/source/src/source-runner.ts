@@ -112,7 +112,7 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
       now,
       onRetry: (reason) => retries.inc({ platform: name, reason }),
     });
-    feeds = source.feeds({ http, pageLimit: config.TETHER_INGEST_PAGE_LIMIT, directory: directoryOf(name, () => feeds!.accountsFeed), log: sourceLog });
+    feeds = source.feeds({ http, pageLimit: config.TETHER_INGEST_PAGE_LIMIT, directory: directoryOf(name, () => feeds!.accountsFeed), log: sourceLog, config: config as never });
     built.set(name, feeds);
     return feeds;
   }

@@ -4,14 +4,19 @@
 import { TetherError, tetherError } from '#errors';
 import { deriveEventId, type AccessEvent, type Actor, type ConnectorRef, type OcsfClass, type PlatformScope, type SourceEndpoint, type Target } from '#schemas';
 import type { NormaliseContext, Normaliser } from '#source';
+import type { DeviceSourceName } from '../../../ingest-devices/src/sources/names.ts';
 import type { SOURCES } from '../sources.ts';
 import { timeFlags } from './time.ts';
 import { unmappedBudget, unmappedJson } from './unmapped.ts';
 
 export type { NormaliseContext, NormaliseResult, Normaliser } from '#source';
 
-/** The name of a registered source: derived from the table in src/sources.ts, so it grows with it. */
-export type Platform = (typeof SOURCES)['names'][number];
+/**
+ * The name of a registered AI platform source: derived from the table in
+ * src/sources.ts, so it grows with it; the device inventories registered
+ * there (services/ingest-devices) are sources of devices, not platforms.
+ */
+export type Platform = Exclude<(typeof SOURCES)['names'][number], DeviceSourceName>;
 
 /** Stamped on every event so a re-normalised record can be told apart. */
 export const INGEST_VERSION = 'ingest-ai/1';
