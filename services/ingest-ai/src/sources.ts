@@ -7,10 +7,12 @@ import { anthropicSource } from './platforms/anthropic/source.ts';
 import { cursorSource } from './platforms/cursor/source.ts';
 import { openAiSource } from './platforms/openai/source.ts';
 import { fleetSource } from '../../ingest-devices/src/sources/fleet/source.ts';
+import { intuneSource } from '../../ingest-devices/src/sources/intune/source.ts';
 
 export const SOURCES = createSourceRegistry([
   openAiSource,
   anthropicSource,
   cursorSource,
   fleetSource,
+  intuneSource,
 ]);
