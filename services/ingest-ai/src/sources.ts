@@ -8,6 +8,7 @@ import { cursorSource } from './platforms/cursor/source.ts';
 import { openAiSource } from './platforms/openai/source.ts';
 import { fleetSource } from '../../ingest-devices/src/sources/fleet/source.ts';
 import { intuneSource } from '../../ingest-devices/src/sources/intune/source.ts';
+import { jamfSource } from '../../ingest-devices/src/sources/jamf/source.ts';
 
 export const SOURCES = createSourceRegistry([
   openAiSource,
@@ -15,4 +16,5 @@ export const SOURCES = createSourceRegistry([
   cursorSource,
   fleetSource,
   intuneSource,
+  jamfSource,
 ]);
