@@ -58,8 +58,8 @@ export interface TokenOptions {
   refreshBeforeMs?: number;
 }
 
-/** A token endpoint's answer (RFC 6749 5.1). */
-interface Token {
+/** A token endpoint's answer (RFC 6749 5.1), or another exchange's (Jamf's `{token, expires}`). */
+export interface Token {
   value: string;
   expiresAt: number;
 }
@@ -67,9 +67,10 @@ interface Token {
 /**
  * A cached bearer token got from `obtain`: fetched on first use, shared by
  * concurrent requests, refreshed `refreshBeforeMs` before it expires, and
- * dropped on a 401 so the one retry gets a fresh one.
+ * dropped on a 401 so the one retry gets a fresh one. For token exchanges
+ * other than the ones below, `obtain` is that exchange.
  */
-function cachedBearer(obtain: (ctx: AuthContext, signal?: AbortSignal) => Promise<Token>, secrets: readonly string[], options: TokenOptions): Auth {
+export function cachedBearer(obtain: (ctx: AuthContext, signal?: AbortSignal) => Promise<Token>, secrets: readonly string[], options: TokenOptions): Auth {
   const refreshBeforeMs = options.refreshBeforeMs ?? 60_000;
   let token: Token | undefined;
   let pending: Promise<Token> | undefined;

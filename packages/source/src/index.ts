@@ -13,8 +13,8 @@ export { createSourceRegistry, sourceRunnerEnvShape } from './source-registry.ts
 export type { SourceRegistry, SourceRunnerConfig } from './source-registry.ts';
 export { createSourceRunner, runSource } from './source-runner.ts';
 export type { SourceRunner, SourceRunnerDeps, SourceCommand, TimeRange, FeedMode } from './source-runner.ts';
-export { noAuth, headerAuth, bearerAuth, basicAuth, oauthClientCredentials, googleServiceAccount, signedJwt, GOOGLE_TOKEN_URI } from './auth.ts';
-export type { Auth, AuthContext, ClientCredentials, GoogleServiceAccount, TokenOptions } from './auth.ts';
+export { noAuth, headerAuth, bearerAuth, basicAuth, cachedBearer, oauthClientCredentials, googleServiceAccount, signedJwt, GOOGLE_TOKEN_URI } from './auth.ts';
+export type { Auth, AuthContext, ClientCredentials, GoogleServiceAccount, Token, TokenOptions } from './auth.ts';
 export { decodeUtf8, notUtf8Error, originalOf, quoteSnippet, withOriginal } from './utf8.ts';
 export type { Utf8Result } from './utf8.ts';
 export { createAnnouncements } from './announcements.ts';

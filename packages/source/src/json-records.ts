@@ -14,8 +14,8 @@ import { decodeUtf8, notUtf8Error } from './utf8.ts';
 
 export type FileRecord = { raw: Buffer; value: unknown; error?: undefined } | { raw: Buffer; value?: undefined; error: TetherError };
 
-/** Array keys under which the sources' list responses carry their records. */
-const ENVELOPE_KEYS = ['data', 'events', 'usageEvents', 'teamMembers', 'records', 'hosts'] as const;
+/** Array keys under which the sources' list responses carry their records (Graph's `value`, Jamf's `results` among them). */
+const ENVELOPE_KEYS = ['data', 'events', 'usageEvents', 'teamMembers', 'records', 'hosts', 'value', 'results'] as const;
 
 export interface ReadJsonOptions {
   batchSize: number;

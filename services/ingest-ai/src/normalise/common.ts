@@ -4,6 +4,7 @@
 import { TetherError, tetherError } from '#errors';
 import { deriveEventId, type AccessEvent, type Actor, type ConnectorRef, type OcsfClass, type PlatformScope, type SourceEndpoint, type Target } from '#schemas';
 import type { NormaliseContext, Normaliser } from '#source';
+import type { DeviceSourceName } from '../../../ingest-devices/src/sources/names.ts';
 import type { SOURCES } from '../sources.ts';
 import { timeFlags } from './time.ts';
 import { unmappedBudget, unmappedJson } from './unmapped.ts';
@@ -13,9 +14,11 @@ export type { NormaliseContext, NormaliseResult, Normaliser } from '#source';
 /**
  * The name of a registered AI-platform source: derived from the table in
  * src/sources.ts, so it grows with it; the connector-grant sources
- * (services/ingest-grants) name theirs GrantProvider.
+ * (services/ingest-grants) name theirs GrantProvider, and the device
+ * inventories registered there (services/ingest-devices) are sources of
+ * devices, not platforms.
  */
-export type Platform = Exclude<(typeof SOURCES)['names'][number], 'google' | 'entra' | 'okta' | 'github'>;
+export type Platform = Exclude<(typeof SOURCES)['names'][number], 'google' | 'entra' | 'okta' | 'github' | DeviceSourceName>;
 
 /** Stamped on every event so a re-normalised record can be told apart. */
 export const INGEST_VERSION = 'ingest-ai/1';
