@@ -60,7 +60,7 @@ export function resolveDevice(view: IdentityView, src: SourceEndpoint, t: number
   }
   if (ip !== null) {
     const fresh = (d: DeviceVersion) => LEASE_SOURCES.has(d.source.platform) || t - d.valid_from <= IP_OBSERVATION_MAX_AGE_MS;
-    const held = choose(view, view.deviceIdsByIp(ip), t, person, (d) => d.ip_addresses.some((a) => a === ip || normaliseIp(a) === ip), fresh);
+    const held = choose(view, view.deviceIdsByIp(ip), t, person, (d) => d.ip_addresses.some((a) => a === ip || normaliseIp(a) === ip), fresh, addressEvidence);
     if (held.device) {
       let confidence = (held.assigned ? CONFIDENCE.device.ipAssignedToPerson : CONFIDENCE.device.ipSoleHolder) * held.factor;
       if (!fresh(held.device)) {
@@ -68,7 +68,8 @@ export function resolveDevice(view: IdentityView, src: SourceEndpoint, t: number
         const days = Math.floor((t - held.device.valid_from) / DAY_MS);
         reasons.push(reason(REASON.deviceIpStale, `${ip} on ${held.device.device_id} observed ${days} days before the event`));
       }
-      return done(held.device, DEVICE_METHOD.ipObservation, confidence, held.assigned);
+      // The device as it stands at t (its assignee, MDM state), which may be another source's version than the address's.
+      return done(view.device(held.device.device_id, t) ?? held.device, DEVICE_METHOD.ipObservation, confidence, held.assigned);
     }
     reasons.push(held.candidates > 1 ? reason(REASON.deviceIpAmbiguous, `${ip} held by ${held.candidates} devices`) : reason(REASON.deviceIpUnknown, ip));
   }
@@ -132,11 +133,13 @@ interface Choice {
 function choose(
   view: IdentityView, ids: readonly string[], t: number, person: PersonVersion | undefined,
   carries: (d: DeviceVersion) => boolean, fresh: (d: DeviceVersion) => boolean = () => true,
+  versionsAt: (view: IdentityView, id: string, t: number) => readonly DeviceVersion[] = latestOnly,
 ): Choice {
   const holders: DeviceVersion[] = [];
   for (const id of ids) {
-    const d = view.device(id, t);
-    if (d && carries(d)) holders.push(d);
+    // The newest of a device's versions (as of t) that carries the key: one per device.
+    const d = versionsAt(view, id, t).filter(carries).reduce<DeviceVersion | undefined>((a, b) => (a === undefined || b.valid_from > a.valid_from ? b : a), undefined);
+    if (d) holders.push(d);
   }
   if (holders.length === 0) return { device: undefined, candidates: 0, assigned: false, factor: 1 };
   if (person) {
@@ -147,6 +150,26 @@ function choose(
   const pool = preferFresh(holders, fresh);
   if (pool.length === 1) return { device: pool[0], candidates: 1, assigned: false, factor: 1 };
   return { device: undefined, candidates: pool.length, assigned: false, factor: 1 };
+}
+
+function latestOnly(view: IdentityView, id: string, t: number): readonly DeviceVersion[] {
+  const d = view.device(id, t);
+  return d ? [d] : [];
+}
+
+/**
+ * A device's latest version as of t from each source that wrote it. Several
+ * sources describe one device (Fleet, Intune and osquery share the serial
+ * key) and only some report addresses: an MDM version without addresses
+ * written after a Fleet check-in says nothing about the address Fleet saw.
+ */
+function addressEvidence(view: IdentityView, id: string, t: number): readonly DeviceVersion[] {
+  const bySource = new Map<string, DeviceVersion>();
+  for (const v of view.deviceHistory(id)) {
+    if (v.valid_from > t) break;
+    bySource.set(v.source.platform, v);
+  }
+  return [...bySource.values()];
 }
 
 function preferFresh(devices: DeviceVersion[], fresh: (d: DeviceVersion) => boolean): DeviceVersion[] {

@@ -39,6 +39,8 @@ export interface IdentityView {
   connectorHistory(id: string): readonly ConnectorVersion[];
   connectorIdsByClient(provider: string, clientId: string): readonly string[];
   device(id: string, t: number): DeviceVersion | undefined;
+  /** Every version of a device, by valid_from, whichever source wrote it. */
+  deviceHistory(id: string): readonly DeviceVersion[];
   deviceIdsBySerial(serial: string): readonly string[];
   deviceIdsByHostname(hostname: string): readonly string[];
   deviceIdsByIp(ip: string): readonly string[];
@@ -185,6 +187,7 @@ export class IdentityStore implements IdentityView {
   connectorHistory(id: string) { return this.#connectors.history(id); }
   connectorIdsByClient(provider: string, clientId: string) { const key = platformKey(provider, clientId); return key === null ? NONE : this.#connectorsByClient.get(key); }
   device(id: string, t: number) { return this.#devices.asOf(id, t); }
+  deviceHistory(id: string) { return this.#devices.history(id); }
   deviceIdsBySerial(serial: string) { const s = normaliseSerial(serial); return s === null ? NONE : this.#devicesBySerial.get(s); }
   /** Devices that carried the hostname, else (for a fully qualified hint) its short form. */
   deviceIdsByHostname(hostname: string) {

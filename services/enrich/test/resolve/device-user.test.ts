@@ -106,6 +106,17 @@ describe('enrich: people through the devices they used', () => {
     expect(stale.attribution.device_confidence).toBeLessThan(fresh.attribution.device_confidence);
   });
 
+  it('an MDM version without addresses written after a check-in that saw one does not hide the address', () => {
+    const intune = { platform: 'intune', feed: 'managed_devices', source_time: null, observed_at: 0 };
+    const fleetSeen = device('serial:MULTI', at('2026-03-02T09:00:00Z'), { assigned_email: 'ana@example.com', ip_addresses: ['203.0.113.70'] });
+    const intuneSync = device('serial:MULTI', at('2026-03-02T10:00:00Z'), { source: intune, assigned_email: 'ana@example.com', compliant: false, ip_addresses: [] });
+    const e = enrich(ipOnly('m1', at('2026-03-02T11:00:00Z'), '203.0.113.70'), storeWith(ana, fleetSeen, intuneSync), NOW);
+    expect([e.device?.device_id, e.person?.person_id, e.attribution.device_method]).toEqual(['serial:MULTI', '00uAna', 'ip_observation']);
+    // The device as it stands at the event: Intune's later compliance verdict.
+    expect(e.device?.compliant).toBe(false);
+    expect(e.device?.version_valid_from).toBe(intuneSync.valid_from);
+  });
+
   it('an IP-only event stays open to re-attribution until device data names its person', () => {
     const early = resolveEvent(ipOnly('r1', at('2026-03-02T09:00:00Z'), '10.0.0.5'), storeWith(ana));
     expect(early.method).toBe('unresolved');
