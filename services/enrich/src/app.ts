@@ -107,6 +107,7 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
           maxEvents: config.TETHER_ENRICH_LATE_MAX_EVENTS,
           giveUpMs: config.TETHER_ENRICH_GIVE_UP_MS,
         },
+        rules: { provisioningLagMs: config.TETHER_ENRICH_PROVISIONING_LAG_MS },
         reattribution: {
           maxEvents: config.TETHER_ENRICH_REATTRIBUTE_WINDOW_MS > 0 ? config.TETHER_ENRICH_REATTRIBUTE_MAX_EVENTS : 0,
           maxAgeMs: config.TETHER_ENRICH_REATTRIBUTE_WINDOW_MS,

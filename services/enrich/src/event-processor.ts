@@ -13,7 +13,7 @@ import { createLateBuffer, type LateBuffer, type Released } from './late-buffer.
 import { COMPONENT, type EnrichMetrics } from './metrics.ts';
 import { createReattributionWindow, type ReattributionWindow } from './reattribution.ts';
 import { awaitsIdentity, outputKey, resolveEvent, toEnriched, type Resolution } from './resolve/enrich.ts';
-import { REASON } from './resolve/policy.ts';
+import { REASON, type ResolveRules } from './resolve/policy.ts';
 import type { IdentityView } from './store/identity-store.ts';
 
 export interface EventProcessorDeps {
@@ -27,6 +27,8 @@ export interface EventProcessorDeps {
   now: () => number;
   late: { waitMs: number; maxEvents: number; giveUpMs: number };
   reattribution: { maxEvents: number; maxAgeMs: number };
+  /** The join's configurable rules (provisioning lag); the defaults when absent. */
+  rules?: Readonly<ResolveRules>;
 }
 
 export interface EventProcessor {
@@ -79,7 +81,7 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
   const window: ReattributionWindow<AccessEvent> = createReattributionWindow<AccessEvent>({
     ...deps.reattribution,
     now,
-    resolve: (event) => resolveEvent(event, view),
+    resolve: (event) => resolveEvent(event, view, deps.rules),
     emit: async (items) => {
       await emit(items.map(({ item, resolution }) => ({
         input: { event: item },
@@ -98,7 +100,7 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
   const buffer: LateBuffer<Input> = createLateBuffer<Input>({
     ...deps.late,
     now,
-    resolve: (input) => resolveEvent(input.event, view),
+    resolve: (input) => resolveEvent(input.event, view, deps.rules),
     emit: async (released: Released<Input>[]) => {
       await emit(released.map(({ item, resolution, waitedMs, reasons }) => ({
         input: item,
@@ -147,7 +149,7 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
         dead.push(item);
         continue;
       }
-      const resolution = resolveEvent(item.event, view);
+      const resolution = resolveEvent(item.event, view, deps.rules);
       if (awaitsIdentity(resolution)) waits.push(buffer.hold(item, resolution));
       else ready.push({ input: item, resolution, enriched: toEnriched(item.event, resolution, at) });
     }
