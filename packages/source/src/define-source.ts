@@ -31,6 +31,15 @@ export type NormaliseResult = { ok: true; event: AccessEvent } | { ok: false; er
 /** Pure: one source record to an AccessEvent or a typed error, never a throw (a throw is caught and dead-lettered as a bug). */
 export type Normaliser = (record: unknown, ctx: NormaliseContext) => NormaliseResult;
 
+/** The records one source record states (identity versions; none for a record that changes nothing), or a typed error. */
+export type RecordsResult = { ok: true; records: readonly OutRecord[] } | { ok: false; error: TetherError };
+/**
+ * For feeds whose records are changes of identity rather than access (an
+ * IdP's change history): one record to the versions it states. Same contract
+ * as Normaliser otherwise.
+ */
+export type RecordNormaliser = (record: unknown, ctx: NormaliseContext) => RecordsResult;
+
 /** A page of an event feed; `organizationId` when the page (not its records) names the organisation. */
 export interface EventPage extends Page<unknown> {
   organizationId?: string | null;
@@ -44,7 +53,7 @@ export interface EventFeedDef {
   lagMs: number;
   /** One page of `window`; `page` is the cursor the previous page gave (null: the first). */
   fetchPage(window: TimeWindow, page: unknown, signal: AbortSignal): Promise<EventPage>;
-  normalise: Normaliser;
+  normalise: Normaliser | RecordNormaliser;
 }
 
 export interface InventoryDef<S = unknown> {
@@ -70,7 +79,7 @@ export interface SourceFeeds {
   /** Run in this order: later ones may look up what earlier ones saw (key creator -> email). */
   inventories: readonly InventoryDef<never>[];
   /** Event normalisers an exported file can be imported with, by feed. */
-  importFeeds: Readonly<Record<string, Normaliser>>;
+  importFeeds: Readonly<Record<string, Normaliser | RecordNormaliser>>;
   /** `import` without `--feed`. */
   defaultImportFeed: string;
   /** The inventory of accounts (entities whose content has an `email`) that `Directory.emailOf` reads. */

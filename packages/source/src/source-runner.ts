@@ -15,7 +15,7 @@ import { createMetrics, deadLetterWriter, type ComponentMetrics, type HealthRepo
 import { createAnnouncements } from './announcements.ts';
 import type { CheckpointStore } from './checkpoint-store.ts';
 import {
-  accessEventRecord, type AnySourceDefinition, type Directory, type EventFeedDef, type EventPage, type InventoryDef, type Normaliser, type SourceFeeds,
+  accessEventRecord, type AnySourceDefinition, type Directory, type EventFeedDef, type EventPage, type InventoryDef, type Normaliser, type RecordNormaliser, type SourceFeeds,
 } from './define-source.ts';
 import { createFeedStatus } from './feed-status.ts';
 import { createHttpClient } from './http-client.ts';
@@ -135,7 +135,7 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
     };
   }
 
-  function toItem(platform: string, feed: string, normalise: Normaliser, record: unknown, raw: Buffer, organizationId: string | null): ProcessedItem {
+  function toItem(platform: string, feed: string, normalise: Normaliser | RecordNormaliser, record: unknown, raw: Buffer, organizationId: string | null): ProcessedItem {
     let result;
     try {
       result = normalise(record, { platform, feed, ingestedAt: now(), rawBytes: raw, organizationId });
@@ -144,6 +144,7 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
       result = { ok: false as const, error: tetherError('TETHER_NORMALISE_INVALID', `normaliser threw: ${errorMessage(err)}`, { cause: err }) };
     }
     if (!result.ok) return { raw, result: { ok: false, stage: result.error.code === 'TETHER_SOURCE_PARSE' ? 'parsing' : 'normalising', error: result.error } };
+    if ('records' in result) return { raw, result: { ok: true, records: result.records } };
     announcements.note(result.event);
     // Secrets are scrubbed from every field on the way out (scrubbingSink).
     return { raw, result: { ok: true, records: [accessEventRecord(result.event)] } };
@@ -295,7 +296,7 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
     return out;
   }
 
-  async function importEvents(platform: string, feed: string, normalise: Normaliser, path: string, signal: AbortSignal): Promise<FeedSummary> {
+  async function importEvents(platform: string, feed: string, normalise: Normaliser | RecordNormaliser, path: string, signal: AbortSignal): Promise<FeedSummary> {
     const key = `${platform}/${feed}`;
     const summary: FeedSummary = { feed: key, pages: 0, sent: 0, dead: 0, error: null };
     for await (const batch of readJsonRecords(path, { batchSize: config.TETHER_INGEST_PAGE_LIMIT, signal })) {

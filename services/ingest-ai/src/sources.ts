@@ -4,10 +4,14 @@
 import { createSourceRegistry } from '#source';
 import { anthropicSource } from './platforms/anthropic/source.ts';
 import { cursorSource } from './platforms/cursor/source.ts';
+import { entraUsersSource } from './platforms/entra-users/source.ts';
+import { oktaUsersSource } from './platforms/okta-users/source.ts';
 import { openAiSource } from './platforms/openai/source.ts';
 
 export const SOURCES = createSourceRegistry([
   openAiSource,
   anthropicSource,
   cursorSource,
+  oktaUsersSource,
+  entraUsersSource,
 ]);

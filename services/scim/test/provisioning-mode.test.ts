@@ -11,7 +11,21 @@ import { normaliseDirectoryCsv } from '../../ingest-directory/src/csv-directory.
 import { resolveEvent } from '../../enrich/src/resolve/enrich.ts';
 import { IdentityStore } from '../../enrich/src/store/identity-store.ts';
 import { cursorAuditEvent } from '../../enrich/test/fixtures/events.ts';
+import { historyNormaliser, UserHistory } from '../../ingest-ai/src/identity-history.ts';
+import { entraUserChange } from '../../ingest-ai/src/platforms/entra-users/directory-audits.ts';
+import { oktaUserChange } from '../../ingest-ai/src/platforms/okta-users/system-log.ts';
+import { fixture } from '../../ingest-ai/test/fixtures.ts';
 import { scimHarness } from './helpers.ts';
+
+/** The versions an IdP's change history import writes (the ingest-ai okta-users / entra-users sources' normalisers). */
+function historyVersions(platform: 'okta-users' | 'entra-users', file: string): PersonVersion[] {
+  const normalise = historyNormaliser(new UserHistory(), platform === 'okta-users' ? oktaUserChange : entraUserChange);
+  return fixture<unknown[]>(platform, file).flatMap((record) => {
+    const r = normalise(record, { platform, feed: 'history', ingestedAt: Date.parse('2025-08-01T00:00:00Z'), rawBytes: Buffer.alloc(0) });
+    if (!r.ok) throw r.error;
+    return r.records.map((out) => out.value as PersonVersion);
+  });
+}
 
 const HEADER = 'email,external_id,status,source,updated_at,employee_number,display_name';
 
@@ -101,5 +115,36 @@ describe('one person id across the CSV import and SCIM pushes', () => {
     const renamed = who('riley.ng@example.com', renameAt + 60_000);
     expect(renamed).toMatchObject({ method: 'direct_email', confidence: 0.9 });
     expect(renamed.person?.person_id).toBe('okta:00uRiley');
+  });
+
+  it('lands an Okta history import and a SCIM push of the same user on one person, in either order', async () => {
+    const history = historyVersions('okta-users', 'system-log.json');
+    expect(new Set(history.map((v) => v.person_id))).toEqual(new Set(['okta:00u1ab2CdExAmPlE3f4']));
+    const push = user({ userName: 'dana.lee@example.com', externalId: '00u1ab2CdExAmPlE3f4', emails: [{ value: 'dana.lee@example.com', primary: true }] });
+
+    const pushedFirst = await scimHarness({ platform: 'okta' });
+    await pushedFirst.request('POST', '/Users', push);
+    expect(pushedFirst.persons()[0]!.person_id).toBe('okta:00u1ab2CdExAmPlE3f4');
+
+    const importedFirst = await scimHarness({ platform: 'okta' });
+    await importedFirst.restart(history);
+    await importedFirst.request('POST', '/Users', push);
+    const [v] = importedFirst.persons();
+    expect(v!.person_id).toBe('okta:00u1ab2CdExAmPlE3f4');
+    // The push continues the history: the address the person held before the rename stays theirs as history.
+    expect(v!.aliases).toEqual(expect.arrayContaining([{ kind: 'former_email', value: 'dana.ruiz@example.com' }, { kind: 'external_id', value: '00u1ab2CdExAmPlE3f4' }]));
+  });
+
+  it('joins an Entra push whose externalId is the mail nickname to the history person by employee number', async () => {
+    const history = historyVersions('entra-users', 'directory-audits.json');
+    const objectId = 'entra:5f2c0d1e-8a47-4b7e-9d3c-2e6f1a0b9c84';
+    expect(new Set(history.map((v) => v.person_id))).toEqual(new Set([objectId]));
+    const h = await scimHarness({ platform: 'entra' });
+    await h.restart(history);
+    await h.request('POST', '/Users', user({
+      userName: 'lee.kim@example.com', externalId: 'lee.kim',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { employeeNumber: 'E-2231', department: 'Finance' },
+    }));
+    expect(h.persons()[0]!.person_id).toBe(objectId);
   });
 });
