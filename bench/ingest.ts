@@ -11,8 +11,7 @@ import { parseArgs } from 'node:util';
 import { commonEnvSchema, loadConfig, topicNames } from '#config';
 import { createKafkaClient, ensureTetherTopics } from '#kafka';
 import { createLogger } from '#log';
-import type { Platform } from '../services/ingest-ai/src/normalise/common.ts';
-import { fakePlatform, serveFake } from '../services/ingest-ai/test/fake-platforms.ts';
+import { fakePlatform, serveFake, type FakedPlatform } from '../services/ingest-ai/test/fake-platforms.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,11 +21,11 @@ const { values } = parseArgs({
   },
 });
 const RECORDS = Number(values.records);
-const PLATFORM = values.platform as Platform;
+const PLATFORM = values.platform as FakedPlatform;
 const ROOT = path.resolve(import.meta.dirname, '..');
 const KEY = 'sk-admin-bench-0000000000000000';
-const KEY_VARS: Record<Platform, string> = { openai: 'TETHER_OPENAI_ADMIN_KEY', anthropic: 'TETHER_ANTHROPIC_ADMIN_KEY', cursor: 'TETHER_CURSOR_API_KEY' };
-const URL_VARS: Record<Platform, string> = { openai: 'TETHER_OPENAI_BASE_URL', anthropic: 'TETHER_ANTHROPIC_BASE_URL', cursor: 'TETHER_CURSOR_BASE_URL' };
+const KEY_VARS: Record<FakedPlatform, string> = { openai: 'TETHER_OPENAI_ADMIN_KEY', anthropic: 'TETHER_ANTHROPIC_ADMIN_KEY', cursor: 'TETHER_CURSOR_API_KEY' };
+const URL_VARS: Record<FakedPlatform, string> = { openai: 'TETHER_OPENAI_BASE_URL', anthropic: 'TETHER_ANTHROPIC_BASE_URL', cursor: 'TETHER_CURSOR_BASE_URL' };
 
 const config = loadConfig(commonEnvSchema);
 const log = createLogger({ service: 'bench-ingest', level: 'warn' });

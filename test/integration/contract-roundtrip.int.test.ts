@@ -19,6 +19,7 @@ const SAMPLES: { [R in TopicRole]: RecordForTopic[R] } = {
   ingestCheckpoints: samples.checkpoint,
   findings: samples.finding,
   detectState: samples.detectState,
+  enrichReattribution: samples.enrichedAccessEvent,
 };
 
 describe('contract round trip through Kafka', () => {

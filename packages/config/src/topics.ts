@@ -14,13 +14,18 @@ export const TOPICS = {
   findings: 'tether.findings',
   /** The detect service's rule state (windows, first-seen values, partial sequences), compacted by group. */
   detectState: 'tether.detect.state',
+  /**
+   * Enrich's re-attribution window (events emitted without a directory person, with what was emitted
+   * for them), compacted by event id; a tombstone forgets an event. Read back when an instance starts.
+   */
+  enrichReattribution: 'tether.enrich.reattribution',
 } as const;
 
 export type TopicRole = keyof typeof TOPICS;
 
 /** Topics whose value per key is the latest state: compacted, never deleted by time. */
 export const COMPACTED_ROLES: readonly TopicRole[] = [
-  'identityUsers', 'identityDevices', 'identityNhi', 'identityConnectors', 'identityGroups', 'ingestCheckpoints', 'detectState',
+  'identityUsers', 'identityDevices', 'identityNhi', 'identityConnectors', 'identityGroups', 'ingestCheckpoints', 'detectState', 'enrichReattribution',
 ];
 
 export const CONSUMER_GROUPS = {
@@ -34,6 +39,8 @@ export const CONSUMER_GROUPS = {
   detect: 'tether-detect',
   /** Prefix only: every detect start adds a unique suffix so it re-reads the state topic in full. */
   detectState: 'tether-detect-state',
+  /** Prefix only: every enrich start adds a unique suffix so it re-reads its re-attribution window in full. */
+  enrichReattribution: 'tether-enrich-reattribution',
 } as const;
 
 /**

@@ -11,5 +11,7 @@ export {
   normaliseEmail, emailMatchKey, normaliseUpn, upnMatchKey, normaliseExternalId, normaliseLogin, aliasMatchKey,
   normaliseIp, normaliseSerial, PLACEHOLDER_SERIALS, hostnameKeys,
 } from './identity-keys.ts';
+export { stablePersonId, personIdPlatform, KnownPeopleIndex, EXTERNAL_ID_ALIAS_KINDS, EMPLOYEE_NUMBER_ALIAS_KIND } from './person-id.ts';
+export type { PersonKeys, KnownPeople } from './person-id.ts';
 export { FINDING_SEVERITIES, FINDING_KINDS, severitiesFrom } from './findings.ts';
 export type { FindingSeverity, FindingKind } from './findings.ts';

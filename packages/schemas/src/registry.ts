@@ -18,6 +18,7 @@ export const RECORD_FOR_TOPIC = {
   ingestCheckpoints: 'IngestCheckpoint',
   findings: 'Finding',
   detectState: 'DetectState',
+  enrichReattribution: 'EnrichedAccessEvent',
 } as const satisfies Record<TopicRole, keyof RecordTypes>;
 
 export type RecordForTopic = { [R in TopicRole]: RecordTypes[(typeof RECORD_FOR_TOPIC)[R]] };

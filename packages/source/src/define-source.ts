@@ -38,7 +38,16 @@ export type NormaliseManyResult = { ok: true; events: readonly AccessEvent[]; sk
 export type Normaliser = (record: unknown, ctx: NormaliseContext) => NormaliseResult;
 /** As a Normaliser, for records that hold any number of events. */
 export type ManyNormaliser = (record: unknown, ctx: NormaliseContext) => NormaliseManyResult;
-export type EventNormaliser = Normaliser | ManyNormaliser;
+/** The records one source record states (identity versions; none for a record that changes nothing), or a typed error. */
+export type RecordsResult = { ok: true; records: readonly OutRecord[] } | { ok: false; error: TetherError };
+/**
+ * For feeds whose records are changes of identity rather than access (an
+ * IdP's change history): one record to the versions it states. Same contract
+ * as Normaliser otherwise.
+ */
+export type RecordNormaliser = (record: unknown, ctx: NormaliseContext) => RecordsResult;
+/** What an event feed's records go through: one event, several, or identity records. */
+export type EventNormaliser = Normaliser | ManyNormaliser | RecordNormaliser;
 
 /** A page of an event feed; `organizationId` when the page (not its records) names the organisation. */
 export interface EventPage extends Page<unknown> {

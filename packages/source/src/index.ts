@@ -7,7 +7,7 @@
 export { defineSource, inventory, accessEventRecord } from './define-source.ts';
 export type {
   SourceDefinition, AnySourceDefinition, SourceEndpoint, SourceFeeds, SourceDeps, EventFeedDef, EventPage, InventoryDef, Directory,
-  Normaliser, NormaliseContext, NormaliseResult, NormaliseManyResult, ManyNormaliser, EventNormaliser, CursorFeedDef, CursorPage, EventFold,
+  Normaliser, NormaliseContext, NormaliseResult, NormaliseManyResult, ManyNormaliser, EventNormaliser, CursorFeedDef, CursorPage, EventFold, RecordNormaliser, RecordsResult,
 } from './define-source.ts';
 export { createSourceRegistry, sourceRunnerEnvShape } from './source-registry.ts';
 export type { SourceRegistry, SourceRunnerConfig } from './source-registry.ts';

@@ -161,6 +161,7 @@ export function createSourceRunner(registry: SourceRegistry, config: SourceRunne
       result = { ok: false as const, error: tetherError('TETHER_NORMALISE_INVALID', `normaliser threw: ${errorMessage(err)}`, { cause: err }) };
     }
     if (!result.ok) return { raw, result: { ok: false, stage: result.error.code === 'TETHER_SOURCE_PARSE' ? 'parsing' : 'normalising', error: result.error } };
+    if ('records' in result) return { raw, result: { ok: true, records: result.records } };
     const events = 'events' in result ? result.events : [result.event];
     if ('events' in result && result.events.length === 0) {
       // A type outside the source's tables: filtered, and counted as such (never a dead letter).

@@ -3,7 +3,7 @@
 // and produced to tether.access.enriched. No I/O happens until start().
 import { randomBytes } from 'node:crypto';
 import { CONSUMER_GROUPS } from '#config';
-import { ensureTetherTopics, type Admin, type Consumer, type Producer } from '#kafka';
+import { ensureTetherTopics, readToEnd, type Admin, type Consumer, type Producer } from '#kafka';
 import type { Logger } from '#log';
 import {
   STATIC_MEMBER_SESSION_TIMEOUT_MS, checkDependencies, deadLetterWriter, instanceName, startOpsServer,
@@ -14,6 +14,7 @@ import type { EnrichConfig } from './config.ts';
 import { createEventProcessor, type EventProcessor } from './event-processor.ts';
 import { createIdentityFollower, type IdentityFollower } from './identity-follower.ts';
 import { createEnrichMetrics, type EnrichMetrics } from './metrics.ts';
+import { createReattributionJournal, journalEntries } from './reattribution-journal.ts';
 import { IdentityStore } from './store/identity-store.ts';
 
 export interface AppDeps {
@@ -119,6 +120,8 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
       await ensureTetherTopics(admin, config.TETHER_TOPIC_PREFIX);
       producer = await pipeline.kafka.producer.producer();
       const deadLetters = deadLetterWriter({ service: 'enrich', dlqTopic: pipeline.topics.dlq, codec: pipeline.codec, producer });
+      const reattributing = config.TETHER_ENRICH_REATTRIBUTE_WINDOW_MS > 0 && config.TETHER_ENRICH_REATTRIBUTE_MAX_EVENTS > 0;
+      const journalTopic = pipeline.topics.enrichReattribution;
 
       processor = createEventProcessor({
         codec: pipeline.codec,
@@ -134,9 +137,11 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
           maxEvents: config.TETHER_ENRICH_LATE_MAX_EVENTS,
           giveUpMs: config.TETHER_ENRICH_GIVE_UP_MS,
         },
+        rules: { provisioningLagMs: config.TETHER_ENRICH_PROVISIONING_LAG_MS },
         reattribution: {
-          maxEvents: config.TETHER_ENRICH_REATTRIBUTE_WINDOW_MS > 0 ? config.TETHER_ENRICH_REATTRIBUTE_MAX_EVENTS : 0,
+          maxEvents: reattributing ? config.TETHER_ENRICH_REATTRIBUTE_MAX_EVENTS : 0,
           maxAgeMs: config.TETHER_ENRICH_REATTRIBUTE_WINDOW_MS,
+          journal: reattributing ? createReattributionJournal({ producer, codec: pipeline.codec, topic: journalTopic, log }) : undefined,
         },
       });
 
@@ -158,6 +163,23 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
       await follower.start();
       await admin.close();
       admin = undefined;
+
+      // The window a previous instance journalled, re-resolved against the restored identity state
+      // before any event is consumed (reattribution-journal.ts says why a compacted topic).
+      if (reattributing) {
+        const latest = new Map<string, Buffer | null>();
+        await readToEnd(pipeline.kafka.consumer, {
+          topics: [journalTopic],
+          groupId: `${config.TETHER_TOPIC_PREFIX}${CONSUMER_GROUPS.enrichReattribution}-${instance}`,
+          onBatch: async (batch) => {
+            for (const m of batch.messages) if (m.key !== null) latest.set(m.key.toString(), m.value);
+          },
+        });
+        const { entries, undecodable } = await journalEntries(latest, pipeline.codec);
+        if (undecodable > 0) log.warn({ undecodable }, 're-attribution journal entries that do not decode were skipped');
+        processor.restoreReattribution(entries);
+        log.info({ entries: entries.length }, 're-attribution window restored');
+      }
 
       // A static member, so a restart takes its partitions back at once. With kafkajs (no static
       // membership, heartbeats only between batches) a batch may wait up to the late-data wait:

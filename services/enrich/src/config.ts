@@ -22,6 +22,13 @@ export const enrichEnvSchema = z.object({
   TETHER_ENRICH_REATTRIBUTE_WINDOW_MS: env.int(86_400_000, 0, 30 * 86_400_000),
   /** Most events remembered for re-attribution (a few KB each); the oldest go first. */
   TETHER_ENRICH_REATTRIBUTE_MAX_EVENTS: env.int(50_000, 0, 5_000_000),
+  /**
+   * An event by an address nobody had held yet at its time is attributed to the
+   * address's first holder when their directory record starts within this long
+   * after the event (a joiner's records arriving after their first AI use),
+   * with address_first_held_after_event and less confidence; 0 disables.
+   */
+  TETHER_ENRICH_PROVISIONING_LAG_MS: env.int(7 * 86_400_000, 0, 90 * 86_400_000),
   /** Most raw events handed to one batch. */
   TETHER_ENRICH_MAX_BATCH: env.int(2_000, 1, 100_000),
   /** /health and /metrics; 0 picks a free port. */

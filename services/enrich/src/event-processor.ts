@@ -11,9 +11,10 @@ import type { AccessEvent, Codec, EnrichedAccessEvent } from '#schemas';
 import type { DeadLetterInput, DeadLetterWriter } from '#service';
 import { createLateBuffer, type LateBuffer, type Released } from './late-buffer.ts';
 import { COMPONENT, type EnrichMetrics } from './metrics.ts';
-import { createReattributionWindow, type ReattributionWindow } from './reattribution.ts';
+import { createReattributionWindow, type ReattributionJournal, type ReattributionWindow } from './reattribution.ts';
+import type { JournalEntry } from './reattribution-journal.ts';
 import { awaitsIdentity, outputKey, resolveEvent, toEnriched, type Resolution } from './resolve/enrich.ts';
-import { REASON } from './resolve/policy.ts';
+import { REASON, type ResolveRules } from './resolve/policy.ts';
 import type { IdentityView } from './store/identity-store.ts';
 
 export interface EventProcessorDeps {
@@ -26,7 +27,9 @@ export interface EventProcessorDeps {
   log: Logger;
   now: () => number;
   late: { waitMs: number; maxEvents: number; giveUpMs: number };
-  reattribution: { maxEvents: number; maxAgeMs: number };
+  reattribution: { maxEvents: number; maxAgeMs: number; journal?: ReattributionJournal<AccessEvent> };
+  /** The join's configurable rules (provisioning lag); the defaults when absent. */
+  rules?: Readonly<ResolveRules>;
 }
 
 export interface EventProcessor {
@@ -40,6 +43,8 @@ export interface EventProcessor {
   readonly waiting: number;
   /** Emitted events that a later identity record may still attribute. */
   readonly reattributable: number;
+  /** Takes back the re-attribution window a previous instance journalled, then re-resolves it. */
+  restoreReattribution(entries: readonly JournalEntry[]): void;
 }
 
 interface Input {
@@ -79,7 +84,7 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
   const window: ReattributionWindow<AccessEvent> = createReattributionWindow<AccessEvent>({
     ...deps.reattribution,
     now,
-    resolve: (event) => resolveEvent(event, view),
+    resolve: (event) => resolveEvent(event, view, deps.rules),
     emit: async (items) => {
       await emit(items.map(({ item, resolution }) => ({
         input: { event: item },
@@ -98,13 +103,14 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
   const buffer: LateBuffer<Input> = createLateBuffer<Input>({
     ...deps.late,
     now,
-    resolve: (input) => resolveEvent(input.event, view),
+    resolve: (input) => resolveEvent(input.event, view, deps.rules),
     emit: async (released: Released<Input>[]) => {
       await emit(released.map(({ item, resolution, waitedMs, reasons }) => ({
         input: item,
         enriched: toEnriched(item.event, resolution, now(), { waitedMs, reasons }),
       })));
       for (const { item, resolution } of released) remember(item.event, resolution);
+      await window.flush();
     },
     onRelease: (cause, count) => {
       metrics.lateReleased.inc({ cause }, count);
@@ -147,7 +153,7 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
         dead.push(item);
         continue;
       }
-      const resolution = resolveEvent(item.event, view);
+      const resolution = resolveEvent(item.event, view, deps.rules);
       if (awaitsIdentity(resolution)) waits.push(buffer.hold(item, resolution));
       else ready.push({ input: item, resolution, enriched: toEnriched(item.event, resolution, at) });
     }
@@ -158,6 +164,7 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
     await sendDeadLetters(dead);
     await emit(ready);
     for (const { input, resolution } of ready) remember(input.event, resolution);
+    await window.flush();
     if (waits.length > 0) {
       log.debug({ topic: batch.topic, partition: batch.partition, waiting: waits.length }, 'batch waits for late identity data');
       await waited;
@@ -189,6 +196,15 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
 
     identityChanged() {
       buffer.retry();
+      window.identityChanged();
+    },
+
+    restoreReattribution(entries) {
+      for (const { key, enriched } of entries) {
+        window.restore(key, enriched.event, { method: enriched.attribution.method, personId: enriched.person?.person_id, deviceId: enriched.device?.device_id ?? null }, enriched.enrichment.enriched_at);
+      }
+      metrics.reattributable.set(window.size);
+      // Identity data that arrived while no instance ran is swept now.
       window.identityChanged();
     },
 

@@ -1,7 +1,7 @@
 // The re-attribution window on its own: what it remembers, what it forgets,
 // and what it emits again when identity state changes.
 import { describe, expect, it } from 'vitest';
-import { createReattributionWindow } from '../src/reattribution.ts';
+import { createReattributionWindow, type ReattributionJournal } from '../src/reattribution.ts';
 import type { Resolution } from '../src/resolve/enrich.ts';
 
 function resolution(method: string, personId?: string, unknownRefs: string[] = []): Resolution {
@@ -12,7 +12,23 @@ function resolution(method: string, personId?: string, unknownRefs: string[] = [
   };
 }
 
-function harness(options: { maxEvents?: number; maxAgeMs?: number } = {}) {
+/** A journal that records its notes, written only by flush(), as the topic would hold them. */
+function memoryJournal() {
+  const notes: string[] = [];
+  const topic = new Map<string, { method: string; at: number }>();
+  let pending: Array<[string, { method: string; at: number } | null]> = [];
+  const journal: ReattributionJournal<string> = {
+    kept: (key, _item, r, at) => { notes.push(`kept ${key} ${r.method}`); pending.push([key, { method: r.method, at }]); },
+    forgotten: (key) => { notes.push(`forgotten ${key}`); pending.push([key, null]); },
+    flush: async () => {
+      for (const [key, value] of pending) value === null ? topic.delete(key) : topic.set(key, value);
+      pending = [];
+    },
+  };
+  return { journal, notes, topic };
+}
+
+function harness(options: { maxEvents?: number; maxAgeMs?: number; journal?: ReattributionJournal<string> } = {}) {
   let clock = 1_000;
   const current = new Map<string, Resolution>();
   const emitted: Array<{ item: string; method: string }> = [];
@@ -31,6 +47,7 @@ function harness(options: { maxEvents?: number; maxAgeMs?: number } = {}) {
     },
     sliceSize: 2,
     minIntervalMs: 1,
+    journal: options.journal,
   });
   return {
     window, current, emitted,
@@ -133,5 +150,42 @@ describe('re-attribution window', () => {
     const off = harness({ maxEvents: 0 });
     off.window.remember('a', 'a', resolution('unresolved', undefined, ['email:a']));
     expect(off.window.size).toBe(0);
+  });
+
+  it('journals what it remembers, re-emits and forgets, and a new window restored from the journal re-attributes', async () => {
+    const { journal, notes, topic } = memoryJournal();
+    const h = harness({ maxEvents: 2, maxAgeMs: 60_000, journal });
+    h.window.remember('a', 'a', resolution('unresolved', undefined, ['email:a']));
+    h.window.remember('b', 'b', resolution('platform_account_only', 'openai:user-b'));
+    h.window.remember('c', 'c', resolution('direct_email', 'p-c')); // final: never journalled
+    await h.window.flush();
+    expect([...topic.keys()]).toEqual(['a', 'b']);
+    h.current.set('b', resolution('platform_user_alias', 'p-b'));
+    await h.change();
+    expect(topic.get('b')?.method).toBe('platform_user_alias');
+    h.window.remember('d', 'd', resolution('unresolved', undefined, ['email:d'])); // pushes 'a' out
+    await h.window.flush();
+    expect(notes).toEqual(['kept a unresolved', 'kept b platform_account_only', 'kept b platform_user_alias', 'kept d unresolved', 'forgotten a']);
+    expect([...topic.keys()].sort()).toEqual(['b', 'd']);
+
+    // A restart: a new window from what the journal holds. Identity data arrived meanwhile names 'd' and 'b' again, the same.
+    const next = harness({ journal: memoryJournal().journal });
+    for (const [key, v] of topic) next.window.restore(key, key, { method: v.method, personId: key === 'b' ? 'p-b' : undefined, deviceId: null }, v.at);
+    expect(next.window.size).toBe(2);
+    next.current.set('b', resolution('platform_user_alias', 'p-b'));
+    next.current.set('d', resolution('direct_email', 'p-d'));
+    await next.change();
+    // 'b' was already emitted with p-b: not again. 'd' was emitted unresolved: now attributed.
+    expect(next.emitted).toEqual([{ item: 'd', method: 'direct_email' }]);
+  });
+
+  it('tombstones restored entries that are past their age', async () => {
+    const { journal, notes } = memoryJournal();
+    const h = harness({ maxAgeMs: 10_000, journal });
+    h.tick(20_000);
+    h.window.restore('old', 'old', { method: 'unresolved', personId: undefined, deviceId: null }, 1_000);
+    h.window.restore('young', 'young', { method: 'unresolved', personId: undefined, deviceId: null }, 15_000);
+    expect(h.window.size).toBe(1);
+    expect(notes).toEqual(['forgotten old']);
   });
 });

@@ -6,6 +6,8 @@
 import { createSourceRegistry } from '#source';
 import { anthropicSource } from './platforms/anthropic/source.ts';
 import { cursorSource } from './platforms/cursor/source.ts';
+import { entraUsersSource } from './platforms/entra-users/source.ts';
+import { oktaUsersSource } from './platforms/okta-users/source.ts';
 import { openAiSource } from './platforms/openai/source.ts';
 import { entraSource } from '../../ingest-grants/src/sources/entra/source.ts';
 import { githubSource } from '../../ingest-grants/src/sources/github/source.ts';
@@ -26,4 +28,6 @@ export const SOURCES = createSourceRegistry([
   fleetSource,
   intuneSource,
   jamfSource,
+  oktaUsersSource,
+  entraUsersSource,
 ]);

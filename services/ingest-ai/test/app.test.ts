@@ -12,19 +12,18 @@ import { createMemoryCheckpointStore, createScrubber, parseWindowCursor } from '
 import { captureLogger, offlineCodec, recordingProducer } from '#testkit';
 import { buildApp } from '../src/app.ts';
 import { ingestAiEnvSchema } from '../src/config.ts';
-import type { Platform } from '../src/normalise/common.ts';
 import { secretForms } from '#source';
-import { fakePlatform, type FakeOptions } from './fake-platforms.ts';
+import { fakePlatform, type FakeOptions, type FakedPlatform } from './fake-platforms.ts';
 import { fixturePath } from './fixtures.ts';
 
 const KEY = 'sk-admin-unit-7f3a9c2e41d0b8';
 const topics = topicNames('');
 const HOUR = 3_600_000;
 const NOW = Date.parse('2026-03-03T12:00:00Z');
-const KEY_VARS: Record<Platform, string> = { openai: 'TETHER_OPENAI_ADMIN_KEY', anthropic: 'TETHER_ANTHROPIC_ADMIN_KEY', cursor: 'TETHER_CURSOR_API_KEY' };
-const URL_VARS: Record<Platform, string> = { openai: 'TETHER_OPENAI_BASE_URL', anthropic: 'TETHER_ANTHROPIC_BASE_URL', cursor: 'TETHER_CURSOR_BASE_URL' };
+const KEY_VARS: Record<FakedPlatform, string> = { openai: 'TETHER_OPENAI_ADMIN_KEY', anthropic: 'TETHER_ANTHROPIC_ADMIN_KEY', cursor: 'TETHER_CURSOR_API_KEY' };
+const URL_VARS: Record<FakedPlatform, string> = { openai: 'TETHER_OPENAI_BASE_URL', anthropic: 'TETHER_ANTHROPIC_BASE_URL', cursor: 'TETHER_CURSOR_BASE_URL' };
 
-async function harness(platform: Platform, fakeOptions: Partial<FakeOptions> = {}, env: Record<string, string> = {}, clock = { now: NOW }) {
+async function harness(platform: FakedPlatform, fakeOptions: Partial<FakeOptions> = {}, env: Record<string, string> = {}, clock = { now: NOW }) {
   const fake = fakePlatform({ platform, key: KEY, events: 45, start: NOW - 5 * HOUR, spacingMs: 5 * 60_000, bad: [7, 30], ...fakeOptions });
   const codec = await offlineCodec();
   const producer = recordingProducer();

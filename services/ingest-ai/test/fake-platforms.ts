@@ -7,6 +7,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Platform } from '../src/normalise/common.ts';
+
+/** The AI platforms a fake is served for (the IdP history sources have their own fixtures). */
+export type FakedPlatform = Extract<Platform, 'openai' | 'anthropic' | 'cursor'>;
 import { cursorBasicAuth } from '../src/platforms/cursor/source.ts';
 import { usageEventId } from '../src/platforms/cursor/usage.ts';
 import { fixture, fixtureLines } from './fixtures.ts';

@@ -3,6 +3,7 @@
 // producer. Files are imported as exported; API pages come from a scripted
 // fetch. Each test checks what reaches each topic and the DLQ, and that no
 // value sent is over Kafka's record limit.
+import type { FakedPlatform } from './fake-platforms.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,6 @@ import { createMemoryCheckpointStore, createScrubber, serialiseElement, stringif
 import { captureLogger, offlineCodec, recordingProducer, type RecordingProducer } from '#testkit';
 import { buildApp } from '../src/app.ts';
 import { ingestAiEnvSchema } from '../src/config.ts';
-import type { Platform } from '../src/normalise/common.ts';
 import { secretForms } from '#source';
 import { EVENT_FEEDS, polluted, poisoned, type Json } from './hostile.ts';
 
@@ -22,8 +22,8 @@ const KEY = 'sk-admin-hostile-5e1f7a90c3';
 const NOW = Date.parse('2026-03-03T12:00:00Z');
 const HOUR = 3_600_000;
 const topics = topicNames('');
-const KEY_VARS: Record<Platform, string> = { openai: 'TETHER_OPENAI_ADMIN_KEY', anthropic: 'TETHER_ANTHROPIC_ADMIN_KEY', cursor: 'TETHER_CURSOR_API_KEY' };
-const URL_VARS: Record<Platform, string> = { openai: 'TETHER_OPENAI_BASE_URL', anthropic: 'TETHER_ANTHROPIC_BASE_URL', cursor: 'TETHER_CURSOR_BASE_URL' };
+const KEY_VARS: Record<FakedPlatform, string> = { openai: 'TETHER_OPENAI_ADMIN_KEY', anthropic: 'TETHER_ANTHROPIC_ADMIN_KEY', cursor: 'TETHER_CURSOR_API_KEY' };
+const URL_VARS: Record<FakedPlatform, string> = { openai: 'TETHER_OPENAI_BASE_URL', anthropic: 'TETHER_ANTHROPIC_BASE_URL', cursor: 'TETHER_CURSOR_BASE_URL' };
 
 /** Answers each path with its body (query ignored); unknown paths an empty list. */
 function scriptedFetch(bodies: Record<string, unknown>, asked: string[]): typeof fetch {
@@ -36,7 +36,7 @@ function scriptedFetch(bodies: Record<string, unknown>, asked: string[]): typeof
   }) as typeof fetch;
 }
 
-async function harness(platform: Platform, bodies: Record<string, unknown> = {}) {
+async function harness(platform: FakedPlatform, bodies: Record<string, unknown> = {}) {
   const codec = await offlineCodec();
   const producer = recordingProducer();
   const asked: string[] = [];
@@ -77,7 +77,7 @@ const line = (value: unknown) => Buffer.from(JSON.stringify(value));
 const deep = (record: Json, levels: number) => Buffer.from(JSON.stringify(record).replace(/}$/, `,"nested":${'['.repeat(levels)}${']'.repeat(levels)}}`));
 
 interface ImportCase {
-  platform: Platform;
+  platform: FakedPlatform;
   feed: string;
   /** A well-formed record with its source id set to `id` and one field varied by `variant`. */
   make(id: string, variant?: string): Json;

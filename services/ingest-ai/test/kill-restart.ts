@@ -9,13 +9,12 @@ import { topicNames, type TopicRole } from '#config';
 import { readToEnd, type KafkaClient } from '#kafka';
 import { createCodec, createRegistryClient, type Codec, type RecordForTopic } from '#schemas';
 import { createTopics, testConfig, testKafka, uniqueTopicPrefix, waitFor } from '#testkit';
-import type { Platform } from '../src/normalise/common.ts';
-import { fakePlatform, serveFake, type FakeOptions, type FakePlatform } from './fake-platforms.ts';
+import { fakePlatform, serveFake, type FakeOptions, type FakePlatform, type FakedPlatform } from './fake-platforms.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const ENTRY = path.join(ROOT, 'services/ingest-ai/src/index.ts');
-const KEY_VARS: Record<Platform, string> = { openai: 'TETHER_OPENAI_ADMIN_KEY', anthropic: 'TETHER_ANTHROPIC_ADMIN_KEY', cursor: 'TETHER_CURSOR_API_KEY' };
-const URL_VARS: Record<Platform, string> = { openai: 'TETHER_OPENAI_BASE_URL', anthropic: 'TETHER_ANTHROPIC_BASE_URL', cursor: 'TETHER_CURSOR_BASE_URL' };
+const KEY_VARS: Record<FakedPlatform, string> = { openai: 'TETHER_OPENAI_ADMIN_KEY', anthropic: 'TETHER_ANTHROPIC_ADMIN_KEY', cursor: 'TETHER_CURSOR_API_KEY' };
+const URL_VARS: Record<FakedPlatform, string> = { openai: 'TETHER_OPENAI_BASE_URL', anthropic: 'TETHER_ANTHROPIC_BASE_URL', cursor: 'TETHER_CURSOR_BASE_URL' };
 
 export interface Run {
   child: ChildProcess;
@@ -37,7 +36,7 @@ export interface KillRestartResult {
   cleanup(): Promise<void>;
 }
 
-export async function killAndRestart(platform: Platform, key: string, fakeOptions: Partial<FakeOptions>): Promise<KillRestartResult> {
+export async function killAndRestart(platform: FakedPlatform, key: string, fakeOptions: Partial<FakeOptions>): Promise<KillRestartResult> {
   const now = Date.now();
   const prefix = uniqueTopicPrefix();
   const kafka = testKafka('kafkajs');

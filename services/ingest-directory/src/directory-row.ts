@@ -15,7 +15,7 @@
 // An active row's end_date (notice given) schedules nothing: a rescinded
 // resignation would otherwise leave a future leave no later row could undo.
 import { tetherError, type TetherError } from '#errors';
-import { normaliseEmail, normaliseLogin, normaliseUpn, type IdentityAlias, type PersonVersion } from '#schemas';
+import { normaliseEmail, normaliseLogin, normaliseUpn, stablePersonId, type IdentityAlias, type PersonVersion } from '#schemas';
 import { quoteValue as show } from '#source';
 import { parseIsoTime } from './iso-time.ts';
 
@@ -104,7 +104,9 @@ export function readRow(line: number, raw: Buffer, f: Fields, ctx: RowContext): 
     aliases.push(alias.includes('@') ? { kind: 'email', value: address(alias, 'an alias') } : { kind: 'alias', value: normaliseLogin(alias)! });
   }
 
-  const personId = `${source}:${externalId}`;
+  // The rule every directory writer shares (#schemas stablePersonId): '<source>:<external_id>', the id a SCIM push
+  // of the same IdP user with that externalId gets, so a change of provisioning mode keeps the person.
+  const personId = stablePersonId(source, { externalId, employeeNumber })!;
   const given = text(f, 'given_name');
   const family = text(f, 'family_name');
   const base: Omit<PersonVersion, 'valid_from'> = {

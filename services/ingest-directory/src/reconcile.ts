@@ -21,7 +21,7 @@
 //   ambiguity on the events it affects): manager cycles, and one address held
 //   by two active people at once.
 import { tetherError, type TetherError } from '#errors';
-import { aliasMatchKey, type PersonVersion } from '#schemas';
+import { aliasMatchKey, stablePersonId, type PersonVersion } from '#schemas';
 import type { Candidate, Lifecycle, ManagerRef } from './directory-row.ts';
 
 export type NoteKind = 'manager_not_in_file' | 'manager_unknown' | 'manager_ambiguous' | 'manager_cycle' | 'email_shared';
@@ -155,7 +155,7 @@ function resolveManager(c: Candidate, t: number, history: History, notes: Direct
   let ambiguous = false;
   for (const ref of c.managerRefs) {
     if (ref.kind === 'external_id') {
-      const id = `${c.source}:${ref.value}`;
+      const id = stablePersonId(c.source, { externalId: ref.value, employeeNumber: null })!;
       if (id === c.personId) return null;
       if (!history.has(id)) note(notes, 'manager_not_in_file', c, `manager ${id} (manager_external_id) is not in this file; the reference is kept`);
       return id;

@@ -3,8 +3,8 @@
 // derivation and filters need. In memory; rebuilt at start from the
 // versions the service wrote to the identity topics (see restore.ts).
 // Changes are staged and committed only after Kafka acknowledged them.
-import type { GroupMembership, PersonVersion } from '#schemas';
-import { normaliseExternalId } from '#schemas';
+import type { GroupMembership, KnownPeople, PersonVersion } from '#schemas';
+import { KnownPeopleIndex, normaliseExternalId } from '#schemas';
 import { isObject, type JsonObject } from './canonical.ts';
 import { ENTERPRISE_SCHEMA } from './schema.ts';
 
@@ -37,6 +37,18 @@ export class Directory {
   readonly #personByEmployeeNumber = new Map<string, string>();
   readonly #latestPerson = new Map<string, PersonVersion>();
   readonly #groupsOfUser = new Map<string, Set<string>>();
+  /** Directory versions other writers made (a CSV import, an IdP history import), read at start: a new User may be one of their people. */
+  readonly others: KnownPeopleIndex;
+
+  constructor(others: KnownPeopleIndex = new KnownPeopleIndex()) {
+    this.others = others;
+  }
+
+  /** Who a new User may already be: the service's own Users first, then other writers' people. */
+  readonly known: KnownPeople = {
+    byExternalId: (platform, externalId) => this.#personByExternalId.get(normaliseExternalId(externalId) ?? '') ?? this.others.byExternalId(platform, externalId),
+    byEmployeeNumber: (n) => this.#personByEmployeeNumber.get(normaliseExternalId(n) ?? '') ?? this.others.byEmployeeNumber(n),
+  };
 
   liveUser(id: string): UserEntry | undefined {
     const entry = this.users.get(id);

@@ -4,21 +4,21 @@
 //
 // The person id is settled when a User is first seen and then never
 // changes: a rename (new userName, new addresses) keeps it because it is
-// stored with the resource, not derived from its attributes. A new User is
-// the same person as a User seen before (a re-provisioning: another app, a
-// changed provisioning mode, a rehire) when it carries the same externalId
-// or employee number; else, with an externalId, '<platform>:<externalId>'
-// (the id the directory CSV import gives the same IdP user), else
-// '<platform>:id:<SCIM id>'. A userName alone never joins two Users: a
-// reused address is a new person, not the leaver who held it.
+// stored with the resource, not derived from its attributes. How a new User
+// finds its person is the rule every directory writer shares (#schemas
+// stablePersonId): the person of an earlier directory version with the same
+// externalId (same platform) or employee number, the SCIM service's own
+// Users first, then other writers' (a CSV import, an IdP history import: a
+// changed provisioning mode); else '<platform>:<externalId>', else
+// '<platform>:id:<SCIM id>'.
 //
-// Aliases keep the history: every SCIM id and externalId the person had,
-// their employee number, current addresses as email/upn, and addresses
+// Aliases keep the history: every SCIM id and externalId the person had
+// (and the vendor ids other writers recorded for them), their employee number, current addresses as email/upn, and addresses
 // held in earlier versions as former_email/former_upn (history only: the
 // enricher matches current addresses, so a reused address names its new
 // holder).
 import type { GroupMembership, IdentityAlias, PersonVersion } from '#schemas';
-import { normaliseEmail, normaliseExternalId, normaliseUpn } from '#schemas';
+import { normaliseEmail, normaliseExternalId, normaliseUpn, stablePersonId, type KnownPeople } from '#schemas';
 import { isObject, type Json, type JsonObject } from './canonical.ts';
 import { ENTERPRISE_SCHEMA } from './schema.ts';
 
@@ -44,6 +44,9 @@ export interface DirectoryRecord {
   deleted: boolean;
 }
 
+/** Ids that stay identifiers of the person once carried: SCIM ids and externalIds, and vendor ids other writers recorded. */
+const HISTORY_ID_KINDS: ReadonlySet<string> = new Set(['scim_id', 'scim_external_id', 'external_id']);
+
 export function personVersion(resource: JsonObject, ctx: PersonContext): PersonVersion {
   const active = resource.active !== false && !ctx.deleted;
   const emails = addresses(resource);
@@ -67,7 +70,7 @@ export function personVersion(resource: JsonObject, ctx: PersonContext): PersonV
 
   // History from the previous version: ids stay identifiers of this person; addresses no longer held become former.
   const previous = ctx.previous?.aliases ?? [];
-  for (const a of previous) if (a.kind === 'scim_id' || a.kind === 'scim_external_id') add(a.kind, a.value);
+  for (const a of previous) if (HISTORY_ID_KINDS.has(a.kind)) add(a.kind, a.value);
   const current = new Set(aliases.filter((a) => a.kind === 'email' || a.kind === 'upn').map((a) => a.value));
   if (email !== null) current.add(email);
   const formerOf = (kind: string) => (kind === 'email' || kind === 'former_email' ? 'former_email' : 'former_upn');
@@ -100,18 +103,11 @@ export function personVersion(resource: JsonObject, ctx: PersonContext): PersonV
   };
 }
 
-/** The person a new User belongs to, given who carried its externalId or employee number before. */
-export function derivePersonId(
-  resource: JsonObject,
-  platform: string,
-  known: { byExternalId(id: string): string | undefined; byEmployeeNumber(n: string): string | undefined },
-): string {
-  const externalId = str(resource.externalId) === null ? null : normaliseExternalId(str(resource.externalId)!);
+/** The person a new User belongs to, given who carried its externalId or employee number before (#schemas stablePersonId). */
+export function derivePersonId(resource: JsonObject, platform: string, known: KnownPeople): string {
   const enterprise = isObject(resource[ENTERPRISE_SCHEMA]) ? (resource[ENTERPRISE_SCHEMA] as JsonObject) : {};
-  const employeeNumber = str(enterprise.employeeNumber) === null ? null : normaliseExternalId(str(enterprise.employeeNumber)!);
-  const seen = (externalId !== null ? known.byExternalId(externalId) : undefined) ?? (employeeNumber !== null ? known.byEmployeeNumber(employeeNumber) : undefined);
-  if (seen !== undefined) return seen;
-  return externalId !== null ? `${platform}:${externalId}` : `${platform}:id:${String(resource.id)}`;
+  // A created User always has its server-set id: the last resort never fails.
+  return stablePersonId(platform, { externalId: str(resource.externalId), employeeNumber: str(enterprise.employeeNumber), localId: String(resource.id) }, known)!;
 }
 
 /** The manager's SCIM id from the enterprise extension, if any. */

@@ -1,13 +1,15 @@
 // Rebuilds the SCIM state at start from what the service itself wrote: the
 // latest SCIM version of every User on tether.identity.users and of every
 // Group on tether.identity.groups (each carries the resource it served in
-// directory_record). Other sources' versions on the same topic are skipped.
+// directory_record). Other writers' directory versions on the same topic (a
+// CSV import, an IdP history import) are indexed by their external ids and
+// employee numbers, so a User provisioned now joins the person they named.
 // Tombstones are not followed: the service never writes them, and one that
 // removed a User's latest version would leave the state one version ahead.
 import { isRetriable } from '#errors';
 import { readToEnd, type KafkaClient } from '#kafka';
 import type { Logger } from '#log';
-import type { Codec, GroupVersion, PersonVersion } from '#schemas';
+import { KnownPeopleIndex, type Codec, type GroupVersion, type PersonVersion } from '#schemas';
 import { isObject, type JsonObject } from './canonical.ts';
 import { Directory, type GroupEntry, type UserEntry } from './directory.ts';
 import { FEED, type DirectoryRecord } from './person.ts';
@@ -22,11 +24,20 @@ export class DirectoryRestorer {
   readonly #users = new Map<string, Latest<PersonVersion>>();
   readonly #groups = new Map<string, Latest<GroupVersion>>();
   readonly #persons = new Map<string, PersonVersion>();
+  readonly #others = new KnownPeopleIndex();
   skipped = 0;
 
   person(v: PersonVersion): void {
     const record = scimRecord(v.source.feed, v.directory_record);
-    if (!record) return;
+    if (!record) {
+      // Another writer's person (a CSV import, an IdP history import): a User provisioned now may be them,
+      // and their latest version is the history the User's first version continues.
+      if (v.record_kind !== 'directory') return;
+      this.#others.note(v);
+      const p = this.#persons.get(v.person_id);
+      if (!p || p.valid_from <= v.valid_from) this.#persons.set(v.person_id, v);
+      return;
+    }
     const id = String(record.resource.id);
     // Equal times share a key, hence a partition: the later offset (read later) is the later write.
     const had = this.#users.get(id);
@@ -43,7 +54,7 @@ export class DirectoryRestorer {
   }
 
   build(): Directory {
-    const directory = new Directory();
+    const directory = new Directory(this.#others);
     const byCreated = <T extends { record: DirectoryRecord }>(entries: Iterable<T>) =>
       [...entries].sort((a, b) => created(a.record).localeCompare(created(b.record)) || String(a.record.resource.id).localeCompare(String(b.record.resource.id)));
     for (const { value, record } of byCreated(this.#users.values())) {

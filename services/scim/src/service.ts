@@ -190,10 +190,7 @@ export class ScimService {
       this.#checkUserUnique(resource, null);
       const entry: UserEntry = {
         id, resource, deleted: false, version: 1, changedAt: req.at,
-        personId: derivePersonId(resource, this.#platform, {
-          byExternalId: (x) => this.directory.personByExternalId(x),
-          byEmployeeNumber: (n) => this.directory.personByEmployeeNumber(n),
-        }),
+        personId: derivePersonId(resource, this.#platform, this.directory.known),
       };
       await this.#commit(req, { users: [entry], groups: [] });
       this.onChange({ kind: 'create', resourceType: 'User', id, versions: 1 });

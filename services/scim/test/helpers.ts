@@ -71,9 +71,10 @@ export async function scimHarness(options: { platform?: string } = {}) {
     groupVersions(): GroupVersion[] {
       return records.filter((r) => r.role === 'identityGroups').map((r) => r.value as GroupVersion);
     },
-    /** A new service whose state is rebuilt from the records written so far (a restart). */
-    async restart(): Promise<void> {
+    /** A new service whose state is rebuilt from the records written so far (a restart), after `others` (other writers' versions on the topic). */
+    async restart(others: readonly PersonVersion[] = []): Promise<void> {
       const restorer = new DirectoryRestorer();
+      for (const v of others) restorer.person(await codec.decode('identityUsers', codec.encode('identityUsers', v)));
       for (const r of records) {
         // Through Avro and back: the restore reads what the topic holds.
         if (r.role === 'identityUsers') restorer.person(await codec.decode('identityUsers', codec.encode('identityUsers', r.value as PersonVersion)));

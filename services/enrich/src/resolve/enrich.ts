@@ -12,7 +12,7 @@ import { chainConfidence, personLink, resolveNhiChain } from './chain.ts';
 import { resolveConnector } from './connector.ts';
 import { assigneeOf, resolveDevice } from './device.ts';
 import { addressHolderAt, carriesAddress, lifecycleOf, resolvePersonRef, type PersonMatch } from './person.ts';
-import { CONFIDENCE, PERSON_METHOD, REASON, quote, reason } from './policy.ts';
+import { CONFIDENCE, DEFAULT_RESOLVE_RULES, PERSON_METHOD, REASON, quote, reason, type ResolveRules } from './policy.ts';
 
 /** Version of the enrichment logic, stamped on every output. */
 export const ENRICH_VERSION = 'enrich/1.2';
@@ -36,13 +36,14 @@ export interface EnrichOptions {
   waitedMs?: number;
   /** Extra reasons, e.g. why a wait for late identity data ended. */
   reasons?: readonly string[];
+  rules?: Readonly<ResolveRules>;
 }
 
 export function enrich(event: AccessEvent, view: IdentityView, now: number, options: EnrichOptions = {}): EnrichedAccessEvent {
-  return toEnriched(event, resolveEvent(event, view), now, options);
+  return toEnriched(event, resolveEvent(event, view, options.rules), now, options);
 }
 
-export function resolveEvent(event: AccessEvent, view: IdentityView): Resolution {
+export function resolveEvent(event: AccessEvent, view: IdentityView, rules: Readonly<ResolveRules> = DEFAULT_RESOLVE_RULES): Resolution {
   const t = event.time;
   const platform = event.source.platform.toLowerCase();
   const { actor } = event;
@@ -58,7 +59,7 @@ export function resolveEvent(event: AccessEvent, view: IdentityView): Resolution
   const email = nonBlank(actor.email);
   const apiKeyId = nonBlank(actor.api_key_id);
   const serviceAccountId = nonBlank(actor.service_account_id);
-  const direct = puid || email ? resolvePersonRef(view, { platformUserId: puid, email }, t) : undefined;
+  const direct = puid || email ? resolvePersonRef(view, { platformUserId: puid, email }, t, t, rules.provisioningLagMs) : undefined;
   if (direct) collect(direct);
   const byAccount = direct?.match?.via === 'directory_alias' || direct?.match?.via === 'account_email' ? direct.match : undefined;
   if (byAccount && email && !carriesAddress(byAccount.version, email)) {

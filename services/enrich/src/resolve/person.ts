@@ -5,6 +5,9 @@
 // cannot move a key or an account to whoever holds that email today. When
 // nobody held an address then, whoever held it last before is named, with
 // less confidence and a reason (a rename the platform has not caught up with).
+// When nobody had held it yet, its first holder, if their record appears within
+// the provisioning lag after the event, is named, with less confidence and a
+// reason (a joiner using AI tools before the directory caught up).
 // The person's fields are always those of the version valid at the event's time.
 import { aliasMatchKey, emailMatchKey, type PersonVersion } from '#schemas';
 import type { IdentityView } from '../store/identity-store.ts';
@@ -49,7 +52,12 @@ export function ownerInactive(nhiId: string, owner: PersonMatch): string | undef
   return reason(REASON.nhiOwnerInactive, `${nhiId} owner ${owner.version.person_id} is ${lifecycleOf(owner.version)}`);
 }
 
-export function resolvePersonRef(view: IdentityView, ref: PersonRef, t: number, anchor = t): Lookup<PersonMatch> {
+/**
+ * `lagMs`: how long after `t` an address's first holder may appear and still be
+ * named (the provisioning lag, ResolveRules); 0 for references whose holder must
+ * be known by the event (owners of keys and grants).
+ */
+export function resolvePersonRef(view: IdentityView, ref: PersonRef, t: number, anchor = t, lagMs = 0): Lookup<PersonMatch> {
   const reasons: string[] = [];
   const unknownRefs: string[] = [];
   const from = Math.min(anchor, t);
@@ -62,7 +70,7 @@ export function resolvePersonRef(view: IdentityView, ref: PersonRef, t: number, 
     if (held) return found(view, held, t, 'directory_alias', CONFIDENCE.directoryAlias, reasons, unknownRefs);
     for (const account of accounts) {
       if (account.record_kind === 'directory') {
-        return found(view, { id: puid }, t, 'directory_alias', CONFIDENCE.directoryAlias, reasons, unknownRefs);
+        return found(view, { id: puid, start: t }, t, 'directory_alias', CONFIDENCE.directoryAlias, reasons, unknownRefs);
       }
       const claim = accountClaim(view, puid, account, t);
       const byEmail = claim && addressHolder(view, claim.email, claim.from, t);
@@ -87,6 +95,21 @@ export function resolvePersonRef(view: IdentityView, ref: PersonRef, t: number, 
   if (email) {
     const former = formerHolder(view, email, from);
     if (former) return formerMatch(view, former, t, 'email', reasons, unknownRefs);
+  }
+
+  // Nobody had ever held the address by the event (no holder from the reference on,
+  // none before): a joiner whose directory record came after their first events.
+  if (lagMs > 0) {
+    for (const account of accounts) {
+      const claim = accountClaim(view, puid!, account, t);
+      const joiner = claim && addressHolder(view, claim.email, t, t + lagMs);
+      if (joiner) return lagMatch(view, joiner, claim.email, t, 'account_email', CONFIDENCE.provisioningLag, reasons, unknownRefs);
+    }
+    const joiner = email && addressHolder(view, email, t, t + lagMs);
+    if (joiner) return lagMatch(view, joiner, email!, t, 'email', CONFIDENCE.provisioningLag, reasons, unknownRefs);
+  }
+
+  if (email) {
     if (!knownAddress(view, email)) {
       // Text that is no address can never be named: nothing to wait for.
       const key = emailMatchKey(email);
@@ -136,6 +159,7 @@ export function carriesAddress(v: PersonVersion, address: string): boolean {
   });
 }
 
+/** `t`: the time whose version is reported (the event's; a joiner's first version for a provisioning-lag match). */
 function found(
   view: IdentityView, held: Holder, t: number, via: PersonVia, confidence: number, reasons: string[], unknownRefs: string[],
 ): Lookup<PersonMatch> {
@@ -145,6 +169,15 @@ function found(
     confidence *= CONFIDENCE.ambiguousFactor;
   }
   return { match: { version, via, confidence }, reasons, unknownRefs };
+}
+
+/** The first holder of an address nobody held at `t`, whose record starts later: their first version, and how much later. */
+function lagMatch(
+  view: IdentityView, held: Holder, address: string, t: number, via: PersonVia, confidence: number, reasons: string[], unknownRefs: string[],
+): Lookup<PersonMatch> {
+  const hours = Math.round((held.start - t) / 360_000) / 10;
+  reasons.push(reason(REASON.provisioningLag, `${quote(address.trim())} first held by ${held.id} from ${new Date(held.start).toISOString()}, ${hours} h after the event`));
+  return found(view, held, held.start, via, confidence, reasons, unknownRefs);
 }
 
 function formerMatch(view: IdentityView, former: Former, t: number, via: PersonVia, reasons: string[], unknownRefs: string[]): Lookup<PersonMatch> {
@@ -161,6 +194,8 @@ function describeTie(id: string, tie: Tie): string {
 
 interface Holder {
   id: string;
+  /** When, within the window asked, they first held the alias. */
+  start: number;
   /** Set when the match is ambiguous: everyone tied for it (the chosen one included, in id order), and the address. */
   tie?: Tie;
 }
@@ -242,12 +277,12 @@ function holderBetween(view: IdentityView, kind: string, value: string, from: nu
     if (precedes(claim, best, kind, wanted)) best = claim;
   }
   if (best === undefined) return undefined;
-  if (!all) return { id: best.id };
+  if (!all) return { id: best.id, start: best.start };
   const winner = best;
   const ids = all.filter((c) => tiesWith(c, winner, kind, wanted)).map((c) => c.id).sort();
-  if (ids.length === 1) return { id: winner.id };
+  if (ids.length === 1) return { id: winner.id, start: winner.start };
   const { rank, since } = settle(winner, kind, wanted);
-  return { id: winner.id, tie: { ids, value: wanted, active: rank === 2, since } };
+  return { id: winner.id, start: winner.start, tie: { ids, value: wanted, active: rank === 2, since } };
 }
 
 /**

@@ -37,6 +37,13 @@ export const CONFIDENCE = {
    * account, which names no directory person at all.
    */
   formerEmail: 0.6,
+  /**
+   * An address nobody had held yet at the time, matched to its first holder
+   * whose directory record appears within the provisioning lag after the event
+   * (a joiner using AI tools before the IdP sync or HR import caught up): very
+   * likely them, but it rests on a record dated after the event.
+   */
+  provisioningLag: 0.7,
   platformAccount: 0.5,
   perChainHop: 0.9,
   connectorGrant: 0.85,
@@ -65,6 +72,21 @@ export const IP_OBSERVATION_MAX_AGE_MS = 7 * 86_400_000;
  */
 export const LEASE_SOURCES: ReadonlySet<string> = new Set(['osquery']);
 
+/**
+ * Rules of the join that are configuration, not code: the enrich service sets
+ * them from its environment (TETHER_ENRICH_PROVISIONING_LAG_MS).
+ */
+export interface ResolveRules {
+  /**
+   * How long after an event the first holder of its address may appear in the
+   * directory and still be named for it; 0 turns the rule off.
+   */
+  provisioningLagMs: number;
+}
+
+/** A joiner's directory record usually follows their first day within a week (IdP sync, HR import cadence). */
+export const DEFAULT_RESOLVE_RULES: Readonly<ResolveRules> = Object.freeze({ provisioningLagMs: 7 * 86_400_000 });
+
 /** An owner chain stops here even without a person (reference: stop after 5 hops). */
 export const MAX_CHAIN_HOPS = 5;
 
@@ -76,6 +98,8 @@ export const REASON = {
   emailUnknown: 'email_unknown',
   emailNotHeldAtEventTime: 'email_not_held_at_event_time',
   emailFormerlyHeld: 'email_formerly_held',
+  /** Nobody held the address at the event's time; its first holder's record appears later, within the provisioning lag. */
+  provisioningLag: 'address_first_held_after_event',
   actorEmailNamesAnotherPerson: 'actor_email_names_another_person',
   noDirectoryPerson: 'no_directory_person_for_platform_account',
   ambiguousPerson: 'ambiguous_person_match',

@@ -103,6 +103,23 @@ export async function fetchServicePrincipal(http: HttpClient, objectId: string, 
 
 export const OKTA_MAX_LIMIT = 1000;
 export const OKTA_LOGS_PATH = '/api/v1/logs';
+
+export interface OktaRateLimit {
+  limit: number | null;
+  remaining: number | null;
+  /** Epoch ms. */
+  resetAt: number | null;
+}
+
+/** Okta's documented rate-limit headers (X-Rate-Limit-Limit, -Remaining, -Reset in epoch seconds). */
+export function oktaRateLimit(headers: Headers): OktaRateLimit {
+  const n = (name: string) => {
+    const v = headers.get(name)?.trim();
+    return v && /^\d+$/.test(v) ? Number(v) : null;
+  };
+  const reset = n('x-rate-limit-reset');
+  return { limit: n('x-rate-limit-limit'), remaining: n('x-rate-limit-remaining'), resetAt: reset === null ? null : reset * 1000 };
+}
 export const OKTA_OAUTH_FILTER = 'eventType sw "app.oauth2"';
 
 /**
