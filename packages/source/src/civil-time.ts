@@ -55,6 +55,23 @@ export function parseRfc3339(value: string): TimeResult {
   return civilToEpochMs({ year, month, day, hour, minute, second, fraction: m[7] ?? '', offsetMinutes }, value);
 }
 
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+/**
+ * A time a person types (a CLI flag, a query parameter): an ISO 8601 date
+ * (midnight UTC) or date-time, with seconds and fraction optional. A
+ * date-time with no zone is UTC, never the host's zone, so the same text
+ * means the same instant on every machine and in every command.
+ */
+export function parseInstant(value: string): TimeResult {
+  const m = INSTANT.exec(value);
+  if (!m) return { ok: false, reason: `${quoteValue(value)} is not an ISO 8601 date or date-time (2026-01-01, 2026-01-01T09:30:00Z)` };
+  const [year, month, day] = m.slice(1, 4).map(Number) as [number, number, number];
+  const offsetMinutes = m[8] === undefined ? 0 : zoneOffsetMinutes(m[8]);
+  if (offsetMinutes === undefined) return { ok: false, reason: `${quoteValue(value)} has an impossible UTC offset` };
+  return civilToEpochMs({ year, month, day, hour: Number(m[4] ?? 0), minute: Number(m[5] ?? 0), second: Number(m[6] ?? 0), fraction: m[7] ?? '', offsetMinutes }, value);
+}
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const ASCTIME_UTC = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4}) UTC$/;
 

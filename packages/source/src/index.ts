@@ -49,5 +49,5 @@ export { createScrubber, scrubbingDestination, secretForms, scrubRecord, scrubTo
 export type { Scrubber } from './secrets.ts';
 export { importItems } from './file-import.ts';
 export type { FileImportDeps, FileImportSummary } from './file-import.ts';
-export { civilToEpochMs, parseAsctimeUtc, parseRfc3339, quoteValue, zoneOffsetMinutes } from './civil-time.ts';
+export { civilToEpochMs, parseAsctimeUtc, parseInstant, parseRfc3339, quoteValue, zoneOffsetMinutes } from './civil-time.ts';
 export type { CivilTime, TimeResult } from './civil-time.ts';

@@ -2,6 +2,7 @@
 // the sources being those registered (src/sources.ts). Parsing only; index.ts runs what it returns.
 import { Argument, Command, CommanderError } from 'commander';
 import { tetherError } from '#errors';
+import { parseInstant } from '#time';
 import { SOURCES } from './sources.ts';
 
 export type CliCommand =
@@ -65,12 +66,11 @@ export function parseCli(
   return { mode: 'import', platform: chosen, feed: feed ?? null, file: parsed.file };
 }
 
+/** The one reading of typed times: zone-less text is UTC, as in `tether query`, whatever the host's zone. */
 function isoTime(value: string, flag: string): number {
-  // Date-only or date-time ISO 8601; Date.parse alone would also take "March 3".
-  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) throw usage(`${flag} ${value} is not an ISO 8601 time`);
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw usage(`${flag} ${value} is not a valid time`);
-  return ms;
+  const parsed = parseInstant(value);
+  if (!parsed.ok) throw usage(`${flag}: ${parsed.reason}`);
+  return parsed.ms;
 }
 
 function usage(message: string) {

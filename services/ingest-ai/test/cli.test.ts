@@ -20,7 +20,7 @@ describe('parseCli', () => {
       ['gitlab poll', /invalid for argument 'platform'/],
       ['openai sync', /invalid for argument 'mode'/],
       ['openai backfill', /needs --since/],
-      ['openai backfill --since yesterday', /not an ISO 8601 time/],
+      ['openai backfill --since yesterday', /is not an ISO 8601 date or date-time/],
       ['openai backfill --since 2026-02-01 --until 2026-01-01', /--until must be after --since/],
       ['openai import', /needs a file/],
       ['all import x.jsonl', /needs --platform/],

@@ -4,6 +4,7 @@
 // read the same as on a modern server. Every value is validated for its
 // type first and strings are escaped so no input can end a literal.
 import { tetherError } from '#errors';
+import { parseInstant } from '#time';
 
 export const PARAM_TYPES = ['String', 'Int64', 'UInt64', 'Float64', 'DateTime', 'Array(String)'] as const;
 export type ParamType = (typeof PARAM_TYPES)[number];
@@ -190,7 +191,6 @@ const UINT64_MAX = 2n ** 64n - 1n;
 const DATETIME_MAX_MS = 4_294_967_295_999;
 /** The smallest normal Float64, 2.2250738585072014e-308: the smallest magnitude 18.16 parses. */
 const FLOAT64_MIN_NORMAL = 2 ** -1022;
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
  * Splits SQL into verbatim text and placeholders. Mirrors the ClickHouse
@@ -280,29 +280,8 @@ function float(value: ParamValue, name: string): string {
 }
 
 function parseIsoTime(text: string): number {
-  const m = ISO.exec(text);
-  if (!m) return Number.NaN;
-  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone = 'Z'] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(s);
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second, Number(frac.padEnd(3, '0').slice(0, 3)));
-  const back = new Date(utc);
-  // Date.UTC rolls Feb 30 over to Mar 2; a round trip catches it.
-  if (
-    back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day ||
-    back.getUTCHours() !== hour || back.getUTCMinutes() !== minute || back.getUTCSeconds() !== second
-  ) {
-    return Number.NaN;
-  }
-  if (zone === 'Z') return utc;
-  const zm = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
-  const offsetMin = Number(zm[2]) * 60 + Number(zm[3]);
-  if (Number(zm[2]) > 23 || Number(zm[3]) > 59) return Number.NaN;
-  return utc - (zm[1] === '+' ? 1 : -1) * offsetMin * 60_000;
+  const parsed = parseInstant(text);
+  return parsed.ok ? parsed.ms : Number.NaN;
 }
 
 function hexEscape(code: number): string {
