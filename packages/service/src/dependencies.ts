@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tetherError, errorMessage } from '#errors';
 import type { Logger } from '#log';
 // The module itself, not #source: the ops side of #service must not load the source toolkit.
-import { backoffDelay, compileRetryPolicy, sleep } from '../../source/src/retry.ts';
+import { backoffDelay, compileRetryPolicy, sleep } from '#retry';
 
 export interface Dependency {
   /** 'kafka', 'registry', 'clickhouse'. */

@@ -10,7 +10,7 @@ import { createKafkaRoles, ensureTetherTopics, type KafkaRoles, type Producer } 
 import { createLogger, type Logger } from '#log';
 import { createCodec, createRegistryClient, type Codec } from '#schemas';
 import { kafkaDependency, registryDependency, waitForDependencies, type Dependency } from './dependencies.ts';
-import { backoffDelay, compileRetryPolicy, sleep } from '../../source/src/retry.ts';
+import { backoffDelay, compileRetryPolicy, sleep } from '#retry';
 
 export interface Pipeline {
   kafka: KafkaRoles;

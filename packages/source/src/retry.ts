@@ -39,7 +39,7 @@ export function compileRetryPolicy(overrides: Partial<RetryPolicy> = {}): RetryP
  * with "equal jitter" (between half and all of it) so pollers that failed
  * together do not retry together.
  */
-export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+export function backoffDelay(policy: Pick<RetryPolicy, 'initialDelayMs' | 'maxDelayMs' | 'multiplier'>, attempt: number, random: () => number = Math.random): number {
   const exp = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** Math.max(0, attempt - 1));
   return Math.round(exp / 2 + random() * (exp / 2));
 }

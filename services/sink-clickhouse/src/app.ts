@@ -208,7 +208,7 @@ export function buildSinkApp(config: SinkConfig, deps: SinkDeps): SinkApp {
             idleMs: Math.min(IDLE_FLUSH_MS, config.TETHER_SINK_BATCH_MAX_WAIT_MS),
             minIdleRows: Math.max(1, Math.ceil(config.TETHER_SINK_BATCH_ROWS / 10)),
           },
-          retry: { initialMs: 200, maxMs: config.TETHER_SINK_RETRY_MAX_MS, multiplier: 2 },
+          retry: { initialDelayMs: 200, maxDelayMs: config.TETHER_SINK_RETRY_MAX_MS, multiplier: 2 },
           now: deps.now,
         }));
       }

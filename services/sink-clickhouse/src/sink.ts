@@ -18,7 +18,7 @@ import type { ConsumedBatch, Consumer } from '#kafka';
 import type { Logger } from '#log';
 import type { Codec } from '#schemas';
 import type { DeadLetterInput, DeadLetterWriter } from '#service';
-import { backoffDelay, sleep, type BackoffPolicy } from './backoff.ts';
+import { backoffDelay, sleep, type RetryPolicy } from '#retry';
 import { createBatcher, type Batcher } from './batcher.ts';
 import { insertIsolating, type Rejected } from './isolate.ts';
 import type { SinkMetrics } from './metrics.ts';
@@ -58,7 +58,7 @@ export interface StreamSinkOptions {
   metrics: SinkMetrics;
   log: Logger;
   batch: BatchSettings;
-  retry: BackoffPolicy;
+  retry: Pick<RetryPolicy, 'initialDelayMs' | 'maxDelayMs' | 'multiplier'>;
   /**
    * The schema id of EnrichedAccessEvent values the transcoder reads
    * straight from their bytes; null decodes every value first.

@@ -93,7 +93,7 @@ function setup(down = { value: false }, registry = { down: false }) {
     metrics: createSinkMetrics({ defaultMetrics: false }),
     log,
     batch: { rows: 100, bytes: 1 << 20, maxWaitMs: 50, idleMs: 5, minIdleRows: 1 },
-    retry: { initialMs: 1, maxMs: 5, multiplier: 2 },
+    retry: { initialDelayMs: 1, maxDelayMs: 5, multiplier: 2 },
   });
   const deliver = (values: string[]) =>
     consumers.at(-1)!.options().eachBatch({
