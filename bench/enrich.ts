@@ -1,4 +1,5 @@
 // npm run bench:enrich [-- --identities 100000 --events 1000000]
+// (a million identities: --identities 1000000; SCIM-sized people: --directory-record-bytes 1024)
 // Loads N identities onto the identity topics and M raw events onto
 // tether.access.raw of a fresh topic prefix, then runs the enrich service as
 // its own process (as deployed) and measures, through the real broker:
@@ -11,6 +12,7 @@
 // Every event resolves (no late-identity waits). Prints numbers; asserts nothing.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { commonEnvSchema, loadConfig, topicNames } from '#config';
@@ -88,6 +90,9 @@ async function highWatermarks(topic: string): Promise<number> {
 }
 
 
+/** The machine is shared: every figure is printed with the load it was measured under. */
+const load = () => `load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+
 function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
@@ -164,12 +169,12 @@ async function main(): Promise<void> {
     console.log(
       `restore: ${((restoredAt - spawnedAt) / 1000).toFixed(1)} s from process start to health 200 ` +
       `(state restore ${metric('tether_enrich_restore_seconds').toFixed(1)} s); RSS ${afterRestore.rssMb} MB, ` +
-      `heap used ${Math.round(metric('tether_nodejs_heap_size_used_bytes') / 1048576)} MB`,
+      `heap used ${Math.round(metric('tether_nodejs_heap_size_used_bytes') / 1048576)} MB; ${load()}`,
     );
 
     await poll(async () => ((await highWatermarks(topics.accessEnriched)) >= M ? true : undefined), 500);
     const backlogSeconds = (performance.now() - restoredAt) / 1000;
-    console.log(`backlog: ${M} events enriched in ${backlogSeconds.toFixed(1)} s = ${Math.round(M / backlogSeconds)} events/s`);
+    console.log(`backlog: ${M} events enriched in ${backlogSeconds.toFixed(1)} s = ${Math.round(M / backlogSeconds)} events/s; ${load()}`);
 
     // Latency: a paced stream read back from the enriched topic.
     const latencies: number[] = [];
@@ -212,7 +217,7 @@ async function main(): Promise<void> {
     await poll(() => (seenPaced >= total ? true : undefined), 250);
     await follower.stop();
     latencies.sort((a, b) => a - b);
-    console.log(`latency: ${total} events at ${RATE}/s: added latency p50 ${percentile(latencies, 0.5)} ms, p99 ${percentile(latencies, 0.99)} ms, max ${latencies.at(-1)} ms`);
+    console.log(`latency: ${total} events at ${RATE}/s: added latency p50 ${percentile(latencies, 0.5)} ms, p99 ${percentile(latencies, 0.99)} ms, max ${latencies.at(-1)} ms; ${load()}`);
     const end = memoryOf(child.pid!);
     console.log(`memory: RSS after restore ${afterRestore.rssMb} MB, at end ${end.rssMb} MB, peak ${Math.max(peakMb, end.peakMb)} MB`);
   } finally {

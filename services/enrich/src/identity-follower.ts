@@ -59,7 +59,9 @@ export function createIdentityFollower(deps: IdentityFollowerDeps): IdentityFoll
   async function handleBatch(batch: ConsumedBatch): Promise<void> {
     const role = roleOf.get(batch.topic);
     if (!role) return;
-    const decoded = await Promise.all(batch.messages.map((m) => decode(role, m)));
+    // Without a promise per record when the writer's schema is known (nearly always).
+    const decoded = batch.messages.map((m) => decodeNow(role, m));
+    for (let i = 0; i < decoded.length; i++) if (decoded[i] === undefined) decoded[i] = await decode(role, batch.messages[i]!);
     const dead: DeadLetterInput[] = [];
     const outcomes = new Map<ApplyOutcome, number>();
     for (let i = 0; i < decoded.length; i++) {
@@ -86,6 +88,15 @@ export function createIdentityFollower(deps: IdentityFollowerDeps): IdentityFoll
     if (!restored) metrics.restoreRecords.set(records);
     else if ((outcomes.get('added') ?? 0) + (outcomes.get('replaced') ?? 0) + (outcomes.get('removed') ?? 0) > 0) {
       deps.onChange();
+    }
+  }
+
+  function decodeNow(role: IdentityRole, message: ConsumedMessage): IdentityRecords[IdentityRole] | null | Error | undefined {
+    if (message.value === null) return null;
+    try {
+      return codec.decodeKnown?.(role, message.value);
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
     }
   }
 
