@@ -40,8 +40,20 @@ export interface Codec {
    * Throws as decode() does. Optional so stand-in codecs in tests need not implement it.
    */
   decodeKnown?<R extends TopicRole>(role: R, bytes: Buffer): RecordForTopic[R] | undefined;
+  /**
+   * A decoder of one role that skips top-level fields its caller never reads:
+   * they are not decoded at all (a kilobyte of directory record costs nothing)
+   * and read as null, so each must be a nullable field. Optional as decodeKnown.
+   */
+  skipping?<R extends TopicRole>(role: R, fields: readonly (keyof RecordForTopic[R] & string)[]): RoleDecoder<R>;
   /** The schema id values of a role are stamped with. */
   schemaId(role: TopicRole): number;
+}
+
+/** decode() and decodeKnown() of one role. */
+export interface RoleDecoder<R extends TopicRole> {
+  decode(bytes: Buffer): Promise<RecordForTopic[R]>;
+  decodeKnown(bytes: Buffer): RecordForTopic[R] | undefined;
 }
 
 export interface CodecOptions {
@@ -95,10 +107,10 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
   }
 
   /** The body after the header, read in place (as fromBuffer would, without a subarray per record). */
-  function read<R extends TopicRole>(role: R, id: number, bytes: Buffer, resolver: avro.Resolver | undefined): RecordForTopic[R] {
+  function read<R extends TopicRole>(role: R, id: number, bytes: Buffer, resolver: avro.Resolver | undefined, reader = readerType(role)): RecordForTopic[R] {
     let decoded: { value: unknown; offset: number };
     try {
-      decoded = readerType(role).decode(bytes, HEADER_BYTES, resolver);
+      decoded = reader.decode(bytes, HEADER_BYTES, resolver);
     } catch (err) {
       throw decodeError(role, id, err);
     }
@@ -107,7 +119,44 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
     return decoded.value as RecordForTopic[R];
   }
 
+  function skipping<R extends TopicRole>(role: R, skipped: readonly string[]): RoleDecoder<R> {
+    const schema = loaded.schemas.get(RECORD_FOR_TOPIC[role]) as { fields: Array<{ name: string; type: unknown }> };
+    for (const name of skipped) {
+      const field = schema.fields.find((f) => f.name === name);
+      if (!field || !Array.isArray(field.type) || !field.type.includes('null')) {
+        throw tetherError('TETHER_SCHEMA_INVALID', `${RECORD_FOR_TOPIC[role]} has no nullable field ${name} to skip`);
+      }
+    }
+    const projected = avro.Type.forSchema({ ...schema, fields: schema.fields.filter((f) => !skipped.includes(f.name)) } as avro.Schema, avroOptions());
+    const byWriter = new Map<number, avro.Resolver>([[ids.get(role)!, projected.createResolver(readerType(role))]]);
+    const withNulls = (value: RecordForTopic[R]): RecordForTopic[R] => {
+      for (const name of skipped) (value as unknown as Record<string, unknown>)[name] = null;
+      return value;
+    };
+    return {
+      decodeKnown(bytes) {
+        const id = writerId(role, bytes);
+        const resolver = byWriter.get(id);
+        return resolver ? withNulls(read(role, id, bytes, resolver, projected)) : undefined;
+      },
+      async decode(bytes) {
+        const id = writerId(role, bytes);
+        let resolver = byWriter.get(id);
+        if (!resolver) {
+          try {
+            resolver = projected.createResolver(await fetchWriterType(id));
+          } catch (err) {
+            throw decodeError(role, id, err);
+          }
+          byWriter.set(id, resolver);
+        }
+        return withNulls(read(role, id, bytes, resolver, projected));
+      },
+    };
+  }
+
   return {
+    skipping,
     schemaId(role) {
       return ids.get(role)!;
     },

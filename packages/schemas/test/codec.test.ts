@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isRetriable } from '#errors';
 import { avroOptions } from '../src/avro-types.ts';
 import { createCodec, loadSchemas } from '../src/index.ts';
+import { personVersion } from './samples.ts';
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -132,5 +133,43 @@ describe('codec wire bytes', () => {
       expect(() => codec.decodeKnown!('ingestCheckpoints', bad)).toThrow(expect.objectContaining({ code: 'TETHER_DECODE' }));
       await expect(codec.decode('ingestCheckpoints', bad)).rejects.toMatchObject({ code: 'TETHER_DECODE' });
     }
+  });
+});
+
+describe('codec decoders that skip fields', () => {
+  const scimPerson = {
+    ...personVersion,
+    groups: [{ group_id: 'g1', display_name: 'Legal' }],
+    directory_record: JSON.stringify({ resource: { userName: 'kim@example.com', padding: 'x'.repeat(1000) } }),
+  };
+
+  it('reads skipped fields as null and every other field as decode() does, both ways', async () => {
+    const codec = await codecAt('http://registry.invalid');
+    const bytes = codec.encode('identityUsers', scimPerson);
+    const decoder = codec.skipping!('identityUsers', ['directory_record', 'groups']);
+    const expected = { ...(await codec.decode('identityUsers', bytes)), directory_record: null, groups: null };
+    expect(decoder.decodeKnown(bytes)).toEqual(expected);
+    await expect(decoder.decode(bytes)).resolves.toEqual(expected);
+    expect(() => decoder.decodeKnown(bytes.subarray(0, bytes.length - 3))).toThrow(expect.objectContaining({ code: 'TETHER_DECODE' }));
+  });
+
+  it('refuses to skip a field that is not nullable or does not exist', async () => {
+    const codec = await codecAt('http://registry.invalid');
+    expect(() => codec.skipping!('identityUsers', ['person_id'])).toThrow(expect.objectContaining({ code: 'TETHER_SCHEMA_INVALID' }));
+    expect(() => codec.skipping!('identityUsers', ['no_such_field' as never])).toThrow(expect.objectContaining({ code: 'TETHER_SCHEMA_INVALID' }));
+  });
+
+  it('decodes records of a newer writer schema once it was fetched', async () => {
+    const schema = structuredClone(loadSchemas().schemas.get('PersonVersion')) as { fields: object[] };
+    schema.fields.push({ name: 'added_later', type: ['null', 'string'], default: null });
+    const body = avro.Type.forSchema(schema as avro.Schema, avroOptions()).toBuffer({ ...scimPerson, added_later: 'x' });
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(7007, 1);
+    const bytes = Buffer.concat([header, body]);
+    const registry = await registryServing(schema, [200]);
+    const decoder = (await codecAt(registry.url)).skipping!('identityUsers', ['directory_record']);
+    expect(decoder.decodeKnown(bytes)).toBeUndefined();
+    await expect(decoder.decode(bytes)).resolves.toMatchObject({ person_id: personVersion.person_id, directory_record: null, groups: scimPerson.groups });
+    expect(decoder.decodeKnown(bytes)).toMatchObject({ directory_record: null });
   });
 });

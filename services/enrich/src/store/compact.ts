@@ -11,6 +11,23 @@
 // sharing is safe.
 import type { ConnectorVersion, DeviceVersion, IdentityAlias, IdentitySource, NonHumanIdentityVersion, PersonVersion } from '#schemas';
 
+/**
+ * Top-level fields of the identity records enrichment never reads, all
+ * nullable: the restore does not even decode them (codec.skipping), and
+ * compaction nulls them in versions that reach the store otherwise.
+ */
+export const UNREAD_FIELDS = {
+  identityUsers: ['directory_record', 'groups'],
+  identityDevices: [],
+  identityNhi: ['redacted_value', 'last_used_at'],
+  identityConnectors: [],
+} as const satisfies {
+  identityUsers: readonly (keyof PersonVersion)[];
+  identityDevices: readonly (keyof DeviceVersion)[];
+  identityNhi: readonly (keyof NonHumanIdentityVersion)[];
+  identityConnectors: readonly (keyof ConnectorVersion)[];
+};
+
 export class Interner {
   readonly #pool = new Map<string, string>();
   readonly #sources = new Map<string, IdentitySource>();
