@@ -1,4 +1,5 @@
 // npm run bench:enrich [-- --identities 100000 --events 1000000]
+// (a million identities: --identities 1000000; SCIM-sized people: --directory-record-bytes 1024)
 // Loads N identities onto the identity topics and M raw events onto
 // tether.access.raw of a fresh topic prefix, then runs the enrich service as
 // its own process (as deployed) and measures, through the real broker:
@@ -11,6 +12,7 @@
 // Every event resolves (no late-identity waits). Prints numbers; asserts nothing.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { commonEnvSchema, loadConfig, topicNames } from '#config';
@@ -18,12 +20,7 @@ import { freePort } from '#testkit';
 import { createKafkaClient, openTopicReader, type ProduceRecord } from '#kafka';
 import { createLogger } from '#log';
 import { createCodec, createRegistryClient, versionKey, type AccessEvent, type Codec } from '#schemas';
-import {
-  anthropicSystemEvent, cursorAuditEvent, googleTokenEvent, openaiKeyEvent, openaiSessionEvent,
-} from '../services/enrich/test/fixtures/events.ts';
-import {
-  at, connectorGrant, device, directoryPerson, nonHuman, platformAccount,
-} from '../services/enrich/test/fixtures/identities.ts';
+import { entityCount, eventAt as eventOf, identityRecords as identityVersions, population, seededRandom, YEAR_2025, type Population } from './enrich-population.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,12 +29,17 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
+    /** directory_record bytes per directory version (SCIM writes about 1 KB); 0 as other importers. */
+    'directory-record-bytes': { type: 'string', default: '0' },
+    /** Writes a V8 CPU profile of the enrich process into this directory (node --cpu-prof). */
+    'cpu-prof': { type: 'string' },
   },
 });
 const N = Number(values.identities);
 const M = Number(values.events);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
+const DIRECTORY_RECORD_BYTES = Number(values['directory-record-bytes']);
 
 const config = loadConfig(commonEnvSchema);
 const log = createLogger({ service: 'bench-enrich', level: 'warn' });
@@ -47,109 +49,13 @@ const kafka = createKafkaClient('platformatic', { brokers: config.TETHER_KAFKA_B
 const reader = createKafkaClient('kafkajs', { brokers: config.TETHER_KAFKA_BROKERS, clientId: 'bench-enrich-reader' }, log);
 
 // Deterministic data: the same arguments always build the same identities and events.
-let seed = 0x7e7e7;
-function random(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const pick = (n: number) => Math.floor(random() * n);
+const random = seededRandom();
+const eventAt = (n: number, p: Population, time: number): AccessEvent => eventOf(n, p, time, random);
 
-const JAN_2024 = at('2024-01-01T00:00:00Z');
-const JUN_2025 = at('2025-06-01T00:00:00Z');
-const YEAR_2025 = [at('2025-01-01T00:00:00Z'), at('2025-12-31T00:00:00Z')] as const;
-const DEPARTMENTS = ['Sales', 'Finance', 'Engineering', 'Legal', 'Support', 'Research', 'Marketing'];
-
-interface Population {
-  persons: number;
-  devices: number;
-  projects: number;
-  serviceAccounts: number;
-  keys: number;
-  connectors: number;
-}
-
-function population(n: number): Population {
-  const persons = Math.max(1, Math.floor(n * 0.34));
-  return {
-    persons,
-    devices: Math.floor(n * 0.12),
-    projects: Math.max(1, Math.floor(n * 0.01)),
-    serviceAccounts: Math.floor(n * 0.02),
-    keys: Math.max(1, Math.floor(n * 0.16)),
-    connectors: Math.floor(n * 0.01),
-  };
-}
-
-const ip = (d: number) => `10.${(d >> 16) & 255}.${(d >> 8) & 255}.${d & 255}`;
-
-/** Identity records, produced role by role. People: 30 % moved department mid-2025, 5 % left. */
 function* identityRecords(p: Population, codec: Codec): Generator<ProduceRecord> {
-  const rec = (role: 'identityUsers' | 'identityDevices' | 'identityNhi' | 'identityConnectors', id: string, value: { valid_from: number }): ProduceRecord =>
-    ({ topic: topics[role], key: versionKey(id, value.valid_from), value: codec.encode(role, value as never) });
-  for (let i = 0; i < p.persons; i++) {
-    const email = `person${i}@example.com`;
-    const joined = JAN_2024 + i * 60_000;
-    const fields = { email, display_name: `Person ${i}`, department: DEPARTMENTS[i % DEPARTMENTS.length]!, title: 'Staff' };
-    yield rec('identityUsers', `00u${i}`, directoryPerson(`00u${i}`, joined, fields));
-    if (i % 10 < 3) yield rec('identityUsers', `00u${i}`, directoryPerson(`00u${i}`, JUN_2025 + i, { ...fields, department: DEPARTMENTS[(i + 1) % DEPARTMENTS.length]! }));
-    if (i % 20 === 7) yield rec('identityUsers', `00u${i}`, directoryPerson(`00u${i}`, JUN_2025 + 86_400_000 + i, { ...fields, active: false, lifecycle_state: 'inactive' }));
-    yield rec('identityUsers', `openai:user-${i}`, platformAccount('openai', `user-${i}`, joined + 3_600_000, { email }));
+  for (const { role, id, value } of identityVersions(p)) {
+    yield { topic: topics[role], key: versionKey(id, value.valid_from), value: codec.encode(role, value as never) };
   }
-  for (let d = 0; d < p.devices; d++) {
-    const owner = d % p.persons;
-    const first = device(`dev-${d}`, JAN_2024 + d, { serial: `SER${d}`, hostname: `host-${d}`, assigned_person_id: `00u${owner}`, ip_addresses: [ip(d)] });
-    yield rec('identityDevices', first.device_id, first);
-    if (d % 5 === 0) {
-      const next = (owner + 1) % p.persons;
-      yield rec('identityDevices', first.device_id, device(`dev-${d}`, JUN_2025 + d, { serial: `SER${d}`, hostname: `host-${d}`, assigned_person_id: `00u${next}`, ip_addresses: [ip(d)] }));
-    }
-  }
-  for (let j = 0; j < p.projects; j++) {
-    const fields = j % 2 === 0 ? { name: `project-${j}`, owner_platform_user_id: `openai:user-${j % p.persons}` } : { name: `project-${j}` };
-    yield rec('identityNhi', `openai:project:proj_${j}`, nonHuman('openai', 'project', `proj_${j}`, JAN_2024, fields));
-  }
-  for (let s = 0; s < p.serviceAccounts; s++) {
-    const sa = nonHuman('openai', 'service_account', `svc_acct_${s}`, JAN_2024, { name: `sa-${s}`, parent_nhi_id: `openai:project:proj_${(s * 2) % p.projects}` });
-    yield rec('identityNhi', sa.nhi_id, sa);
-  }
-  for (let k = 0; k < p.keys; k++) {
-    const viaServiceAccount = p.serviceAccounts > 0 && k % 10 === 0;
-    const key = viaServiceAccount
-      ? nonHuman('openai', 'api_key', `key_${k}`, JAN_2024 + k, { name: `key-${k}`, parent_nhi_id: `openai:service_account:svc_acct_${k % p.serviceAccounts}` })
-      : nonHuman('openai', 'api_key', `key_${k}`, JAN_2024 + k, {
-          name: `key-${k}`, parent_nhi_id: `openai:project:proj_${k % p.projects}`, owner_platform_user_id: `openai:user-${k % p.persons}`,
-          owner_email: `person${k % p.persons}@example.com`, created_at: JAN_2024 + k,
-        });
-    yield rec('identityNhi', key.nhi_id, key);
-  }
-  for (let c = 0; c < p.connectors; c++) {
-    const grantor = `person${c % p.persons}@example.com`;
-    const grant = connectorGrant('google', `client-${c}.apps.googleusercontent.com`, grantor, JAN_2024 + c, { app_name: `App ${c}`, granted_by_email: grantor });
-    yield rec('identityConnectors', grant.connector_id, grant);
-  }
-}
-
-/** Event n of the mix: 40 % sessions, 30 % user keys, 10 % service-account keys, 10 % email-only, 5 % connectors, 5 % system. */
-function eventAt(n: number, p: Population, time: number): AccessEvent {
-  const slot = n % 20;
-  const person = pick(p.persons);
-  if (slot < 8) {
-    const d = p.devices > 0 ? person % p.devices : 0;
-    return openaiSessionEvent({ id: `s${n}`, time, type: 'login.succeeded', userId: `user-${person}`, email: `person${person}@example.com`, ip: ip(d) });
-  }
-  if (slot < 14) return openaiKeyEvent({ id: `k${n}`, time, type: 'project.updated', keyId: `key_${pick(p.keys)}` });
-  if (slot < 16 && p.serviceAccounts > 0) {
-    const k = pick(Math.ceil(p.keys / 10)) * 10;
-    return openaiKeyEvent({ id: `sa${n}`, time, type: 'project.updated', keyId: `key_${k}`, serviceAccountId: `svc_acct_${k % p.serviceAccounts}` });
-  }
-  if (slot < 18) return cursorAuditEvent({ id: `c${n}`, time, email: `Person${person}@Example.com`, hostname: `host-${person % Math.max(1, p.devices)}` });
-  if (slot < 19 && p.connectors > 0) {
-    const c = pick(p.connectors);
-    return googleTokenEvent({ id: `g${n}`, time, clientId: `client-${c}.apps.googleusercontent.com`, appName: `App ${c}` });
-  }
-  return anthropicSystemEvent({ id: `a${n}`, time });
 }
 
 async function produceAll(records: Iterable<ProduceRecord>, batch = 5_000, inFlight = 4): Promise<number> {
@@ -184,6 +90,9 @@ async function highWatermarks(topic: string): Promise<number> {
 }
 
 
+/** The machine is shared: every figure is printed with the load it was measured under. */
+const load = () => `load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`;
+
 function memoryOf(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
@@ -203,7 +112,7 @@ function percentile(sorted: readonly number[], q: number): number {
 }
 
 async function main(): Promise<void> {
-  const p = population(N);
+  const p = population(N, DIRECTORY_RECORD_BYTES);
   const admin = await kafka.admin();
   await admin.createTopics(Object.entries(topics).map(([role, name]) => ({
     name,
@@ -215,7 +124,7 @@ async function main(): Promise<void> {
   await admin.close();
   const codec = await createCodec({ registry: createRegistryClient(config.TETHER_SCHEMA_REGISTRY_URL), registryUrl: config.TETHER_SCHEMA_REGISTRY_URL, topicPrefix: prefix });
 
-  const entities = p.persons * 2 + p.devices + p.projects + p.serviceAccounts + p.keys + p.connectors;
+  const entities = entityCount(p);
   let started = performance.now();
   const versions = await produceAll(identityRecords(p, codec));
   console.log(`identities: ${entities} entities (${versions} versions) produced in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -232,7 +141,8 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../services/enrich/src/index.ts')], {
+  const profile = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values['cpu-prof'])}`] : [];
+  const child = spawn(process.execPath, [...profile, path.resolve(import.meta.dirname, '../services/enrich/src/index.ts')], {
     env: {
       ...process.env,
       TETHER_TOPIC_PREFIX: prefix,
@@ -259,12 +169,12 @@ async function main(): Promise<void> {
     console.log(
       `restore: ${((restoredAt - spawnedAt) / 1000).toFixed(1)} s from process start to health 200 ` +
       `(state restore ${metric('tether_enrich_restore_seconds').toFixed(1)} s); RSS ${afterRestore.rssMb} MB, ` +
-      `heap used ${Math.round(metric('tether_nodejs_heap_size_used_bytes') / 1048576)} MB`,
+      `heap used ${Math.round(metric('tether_nodejs_heap_size_used_bytes') / 1048576)} MB; ${load()}`,
     );
 
     await poll(async () => ((await highWatermarks(topics.accessEnriched)) >= M ? true : undefined), 500);
     const backlogSeconds = (performance.now() - restoredAt) / 1000;
-    console.log(`backlog: ${M} events enriched in ${backlogSeconds.toFixed(1)} s = ${Math.round(M / backlogSeconds)} events/s`);
+    console.log(`backlog: ${M} events enriched in ${backlogSeconds.toFixed(1)} s = ${Math.round(M / backlogSeconds)} events/s; ${load()}`);
 
     // Latency: a paced stream read back from the enriched topic.
     const latencies: number[] = [];
@@ -307,7 +217,7 @@ async function main(): Promise<void> {
     await poll(() => (seenPaced >= total ? true : undefined), 250);
     await follower.stop();
     latencies.sort((a, b) => a - b);
-    console.log(`latency: ${total} events at ${RATE}/s: added latency p50 ${percentile(latencies, 0.5)} ms, p99 ${percentile(latencies, 0.99)} ms, max ${latencies.at(-1)} ms`);
+    console.log(`latency: ${total} events at ${RATE}/s: added latency p50 ${percentile(latencies, 0.5)} ms, p99 ${percentile(latencies, 0.99)} ms, max ${latencies.at(-1)} ms; ${load()}`);
     const end = memoryOf(child.pid!);
     console.log(`memory: RSS after restore ${afterRestore.rssMb} MB, at end ${end.rssMb} MB, peak ${Math.max(peakMb, end.peakMb)} MB`);
   } finally {

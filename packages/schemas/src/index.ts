@@ -2,7 +2,7 @@ export { loadSchemas, SCHEMA_DIR, NAMESPACE } from './avro-types.ts';
 export type { LoadedSchemas } from './avro-types.ts';
 export { generateTypes } from './typegen.ts';
 export { createCodec, MAX_RECORD_BYTES } from './codec.ts';
-export type { Codec, CodecOptions } from './codec.ts';
+export type { Codec, CodecOptions, RoleDecoder } from './codec.ts';
 export { RECORD_FOR_TOPIC, SUBJECT_COMPATIBILITY, subjectFor, registerSchemas, createRegistryClient } from './registry.ts';
 export type { RecordForTopic } from './registry.ts';
 export type * from './generated-types.ts';

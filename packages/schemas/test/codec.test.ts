@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isRetriable } from '#errors';
 import { avroOptions } from '../src/avro-types.ts';
 import { createCodec, loadSchemas } from '../src/index.ts';
+import { personVersion } from './samples.ts';
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -88,5 +89,87 @@ describe('codec decode of another schema version', () => {
     await expect(codec.decode('ingestCheckpoints', v3.bytes)).resolves.toMatchObject({ records_total: 2 });
     await expect(codec.decode('ingestCheckpoints', v3.bytes)).resolves.toMatchObject({ records_total: 2 });
     expect(hits).toBe(2);
+  });
+});
+
+describe('codec wire bytes', () => {
+  const checkpoint = (cursor: string) => ({ checkpoint_id: 'openai/audit_logs/poll', cursor, updated_at: 1, records_total: 2 });
+
+  it('writes the Confluent header and body of every record, whatever its size, each in its own buffer', async () => {
+    const codec = await codecAt('http://registry.invalid');
+    const type = loadSchemas().types.get('IngestCheckpoint')!;
+    // Small, then far past the encoder's first scratch buffer, then small again.
+    const values = [checkpoint('{}'), checkpoint('x'.repeat(100_000)), checkpoint('{"after":"b"}')];
+    const encoded = values.map((v) => codec.encode('ingestCheckpoints', v));
+    encoded.forEach((bytes, i) => {
+      expect(bytes[0]).toBe(0);
+      expect(bytes.readUInt32BE(1)).toBe(codec.schemaId('ingestCheckpoints'));
+      expect(bytes.subarray(5).equals(type.toBuffer(values[i]))).toBe(true);
+    });
+    await expect(Promise.all(encoded.map((b) => codec.decode('ingestCheckpoints', b)))).resolves.toEqual(values);
+  });
+
+  it('refuses a record over the record limit and one that does not match its schema, then encodes the next', async () => {
+    const codec = await codecAt('http://registry.invalid');
+    expect(() => codec.encode('ingestCheckpoints', checkpoint('x'.repeat(1024 * 1024)))).toThrow(expect.objectContaining({ code: 'TETHER_RECORD_TOO_LARGE' }));
+    expect(() => codec.encode('ingestCheckpoints', { ...checkpoint('{}'), records_total: 'two' } as never)).toThrow(expect.objectContaining({ code: 'TETHER_SCHEMA_INVALID' }));
+    await expect(codec.decode('ingestCheckpoints', codec.encode('ingestCheckpoints', checkpoint('{}')))).resolves.toEqual(checkpoint('{}'));
+  });
+
+  it('decodes without a promise what its own schema wrote, and says when the writer schema must be fetched first', async () => {
+    const { schema, bytes } = newerCheckpoint();
+    const registry = await registryServing(schema, [200]);
+    const codec = await codecAt(registry.url);
+    expect(codec.decodeKnown!('ingestCheckpoints', codec.encode('ingestCheckpoints', checkpoint('{}')))).toEqual(checkpoint('{}'));
+    expect(codec.decodeKnown!('ingestCheckpoints', bytes)).toBeUndefined();
+    await codec.decode('ingestCheckpoints', bytes);
+    expect(codec.decodeKnown!('ingestCheckpoints', bytes)).toMatchObject({ records_total: 2 });
+  });
+
+  it('refuses truncated bytes, trailing bytes and bytes not in the wire format, both ways of decoding', async () => {
+    const codec = await codecAt('http://registry.invalid');
+    const good = codec.encode('ingestCheckpoints', checkpoint('{}'));
+    for (const bad of [good.subarray(0, good.length - 1), Buffer.concat([good, Buffer.from([0])]), Buffer.from([1, 0, 0, 0, 1, 2]), Buffer.alloc(3)]) {
+      expect(() => codec.decodeKnown!('ingestCheckpoints', bad)).toThrow(expect.objectContaining({ code: 'TETHER_DECODE' }));
+      await expect(codec.decode('ingestCheckpoints', bad)).rejects.toMatchObject({ code: 'TETHER_DECODE' });
+    }
+  });
+});
+
+describe('codec decoders that skip fields', () => {
+  const scimPerson = {
+    ...personVersion,
+    groups: [{ group_id: 'g1', display_name: 'Legal' }],
+    directory_record: JSON.stringify({ resource: { userName: 'kim@example.com', padding: 'x'.repeat(1000) } }),
+  };
+
+  it('reads skipped fields as null and every other field as decode() does, both ways', async () => {
+    const codec = await codecAt('http://registry.invalid');
+    const bytes = codec.encode('identityUsers', scimPerson);
+    const decoder = codec.skipping!('identityUsers', ['directory_record', 'groups']);
+    const expected = { ...(await codec.decode('identityUsers', bytes)), directory_record: null, groups: null };
+    expect(decoder.decodeKnown(bytes)).toEqual(expected);
+    await expect(decoder.decode(bytes)).resolves.toEqual(expected);
+    expect(() => decoder.decodeKnown(bytes.subarray(0, bytes.length - 3))).toThrow(expect.objectContaining({ code: 'TETHER_DECODE' }));
+  });
+
+  it('refuses to skip a field that is not nullable or does not exist', async () => {
+    const codec = await codecAt('http://registry.invalid');
+    expect(() => codec.skipping!('identityUsers', ['person_id'])).toThrow(expect.objectContaining({ code: 'TETHER_SCHEMA_INVALID' }));
+    expect(() => codec.skipping!('identityUsers', ['no_such_field' as never])).toThrow(expect.objectContaining({ code: 'TETHER_SCHEMA_INVALID' }));
+  });
+
+  it('decodes records of a newer writer schema once it was fetched', async () => {
+    const schema = structuredClone(loadSchemas().schemas.get('PersonVersion')) as { fields: object[] };
+    schema.fields.push({ name: 'added_later', type: ['null', 'string'], default: null });
+    const body = avro.Type.forSchema(schema as avro.Schema, avroOptions()).toBuffer({ ...scimPerson, added_later: 'x' });
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(7007, 1);
+    const bytes = Buffer.concat([header, body]);
+    const registry = await registryServing(schema, [200]);
+    const decoder = (await codecAt(registry.url)).skipping!('identityUsers', ['directory_record']);
+    expect(decoder.decodeKnown(bytes)).toBeUndefined();
+    await expect(decoder.decode(bytes)).resolves.toMatchObject({ person_id: personVersion.person_id, directory_record: null, groups: scimPerson.groups });
+    expect(decoder.decodeKnown(bytes)).toMatchObject({ directory_record: null });
   });
 });

@@ -3,7 +3,7 @@
 // and produced to tether.access.enriched. No I/O happens until start().
 import { randomBytes } from 'node:crypto';
 import { CONSUMER_GROUPS } from '#config';
-import { ensureTetherTopics, readToEnd, type Admin, type Consumer, type Producer } from '#kafka';
+import { createKafkaClient, ensureTetherTopics, readToEnd, type Admin, type Consumer, type Producer } from '#kafka';
 import type { Logger } from '#log';
 import {
   STATIC_MEMBER_SESSION_TIMEOUT_MS, checkDependencies, deadLetterWriter, instanceName, startOpsServer,
@@ -146,8 +146,12 @@ export function buildApp(config: Readonly<EnrichConfig>, deps: AppDeps): EnrichA
       });
 
       const identityGroup = `${config.TETHER_TOPIC_PREFIX}${CONSUMER_GROUPS.enrichIdentity}-${instance}`;
+      // The identity reader's group is new on every start: the fastest consumer serves it (see config).
+      const restoreClient = config.TETHER_ENRICH_RESTORE_CLIENT === pipeline.kafka.consumer.name
+        ? pipeline.kafka.consumer
+        : createKafkaClient(config.TETHER_ENRICH_RESTORE_CLIENT, { brokers: config.TETHER_KAFKA_BROKERS, clientId: `tether-enrich-${instance}-identity` }, log);
       follower = createIdentityFollower({
-        client: pipeline.kafka.consumer,
+        client: restoreClient,
         groupId: identityGroup,
         codec: pipeline.codec,
         topics: pipeline.topics,

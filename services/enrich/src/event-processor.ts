@@ -126,12 +126,22 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
     log.warn({ count: dead.length, stage: dead[0]!.stage, topic: dead[0]!.topic, partition: dead[0]!.partition }, 'records sent to the dead-letter topic');
   }
 
-  async function decode(message: ConsumedMessage): Promise<Input | DeadLetterInput> {
+  /** Decodes without a promise when the writer's schema is known (nearly always); undefined when it must be fetched. */
+  function decodeNow(message: ConsumedMessage): Input | DeadLetterInput | undefined {
     if (message.value === null) {
       return deadLetter(message, 'parsing', new Error('raw access event record has no value'));
     }
     try {
-      return { event: await codec.decode('accessRaw', message.value), message };
+      const event = codec.decodeKnown?.('accessRaw', message.value);
+      return event === undefined ? undefined : { event, message };
+    } catch (error) {
+      return deadLetter(message, 'parsing', error);
+    }
+  }
+
+  async function decode(message: ConsumedMessage): Promise<Input | DeadLetterInput> {
+    try {
+      return { event: await codec.decode('accessRaw', message.value!), message };
     } catch (error) {
       // A registry that is briefly unreachable says nothing about the record: fail the batch, redeliver.
       if (isRetriable(error)) throw error;
@@ -139,11 +149,27 @@ export function createEventProcessor(deps: EventProcessorDeps): EventProcessor {
     }
   }
 
+  async function decodeAll(messages: readonly ConsumedMessage[]): Promise<Array<Input | DeadLetterInput>> {
+    const decoded: Array<Input | DeadLetterInput> = new Array(messages.length);
+    const unknownWriter: number[] = [];
+    for (let i = 0; i < messages.length; i++) {
+      const item = decodeNow(messages[i]!);
+      if (item === undefined) unknownWriter.push(i);
+      else decoded[i] = item;
+    }
+    if (unknownWriter.length > 0) {
+      await Promise.all(unknownWriter.map(async (i) => {
+        decoded[i] = await decode(messages[i]!);
+      }));
+    }
+    return decoded;
+  }
+
   const inFlight = new Set<Promise<void>>();
 
   async function handleBatch(batch: ConsumedBatch): Promise<void> {
     metrics.received.inc({ component: COMPONENT }, batch.messages.length);
-    const decoded = await Promise.all(batch.messages.map(decode));
+    const decoded = await decodeAll(batch.messages);
     const ready: Array<{ input: Input; resolution: Resolution; enriched: EnrichedAccessEvent }> = [];
     const waits: Promise<void>[] = [];
     const dead: DeadLetterInput[] = [];

@@ -41,40 +41,41 @@ export class IdIndex {
 }
 
 /** Writes of an index: the versioned table maintains it through these. */
-export interface IndexWriter {
-  add(key: string, id: string): void;
-  delete(key: string, id: string): void;
+export interface IndexWriter<K = string> {
+  add(key: K, id: string): void;
+  delete(key: K, id: string): void;
+}
+
+/** A person alias as indexed: its kind and its match key (#schemas aliasMatchKey). */
+export interface AliasKey {
+  kind: string;
+  value: string;
 }
 
 /**
- * Aliases by kind: written with '<kind>\0<value>' keys (rare), read by
- * (kind, value) without building a composite string per lookup (hot).
+ * Aliases by kind, written and read by (kind, value): no composite
+ * '<kind>\0<value>' string is built per lookup (hot) nor kept per key (a
+ * slice of one would hold the whole composite for as long as the key lives).
  */
-export class AliasIndex implements IndexWriter {
+export class AliasIndex implements IndexWriter<AliasKey> {
   readonly #byKind = new Map<string, IdIndex>();
 
-  static key(kind: string, value: string): string {
-    return `${kind}\u0000${value}`;
+  /** The key's identity when a table compares versions' keys (on a replace or removal only). */
+  static name(key: AliasKey): string {
+    return `${key.kind}\u0000${key.value}`;
   }
 
-  add(key: string, id: string): void {
-    const [kind, value] = split(key);
-    let index = this.#byKind.get(kind);
-    if (!index) this.#byKind.set(kind, (index = new IdIndex()));
-    index.add(value, id);
+  add(key: AliasKey, id: string): void {
+    let index = this.#byKind.get(key.kind);
+    if (!index) this.#byKind.set(key.kind, (index = new IdIndex()));
+    index.add(key.value, id);
   }
 
-  delete(key: string, id: string): void {
-    const [kind, value] = split(key);
-    this.#byKind.get(kind)?.delete(value, id);
+  delete(key: AliasKey, id: string): void {
+    this.#byKind.get(key.kind)?.delete(key.value, id);
   }
 
   get(kind: string, value: string): readonly string[] {
     return this.#byKind.get(kind)?.get(value) ?? NONE;
   }
-}
-
-function split(key: string): [string, string] {
-  const at = key.indexOf('\u0000');
-  return [key.slice(0, at), key.slice(at + 1)];
 }

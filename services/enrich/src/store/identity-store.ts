@@ -7,8 +7,8 @@ import {
   aliasMatchKey, hostnameKeys, normaliseExternalId, normaliseIp, normaliseSerial,
   type ConnectorVersion, type DeviceVersion, type NonHumanIdentityVersion, type PersonVersion,
 } from '#schemas';
-import { AliasIndex, IdIndex } from './id-index.ts';
-import { Interner, compactConnector, compactDevice, compactNhi, compactPerson } from './compact.ts';
+import { AliasIndex, IdIndex, type AliasKey } from './id-index.ts';
+import { Interner, compactConnector, compactDevice, compactNhi, compactPerson, shared } from './compact.ts';
 import { VersionedTable, type PutOutcome } from './versioned-table.ts';
 
 export type IdentityRole = 'identityUsers' | 'identityDevices' | 'identityNhi' | 'identityConnectors';
@@ -67,11 +67,12 @@ const NONE: readonly string[] = Object.freeze([]);
  */
 export const VALID_FROM_MAX = Date.UTC(2200, 0, 1);
 
-export function personAliasKeys(v: PersonVersion): string[] {
-  const keys: string[] = [];
+/** The alias keys a person version is found by; a key equal to the value it came from is that same string. */
+export function personAliasKeys(v: PersonVersion): AliasKey[] {
+  const keys: AliasKey[] = [];
   const add = (kind: string, value: string | null) => {
     const key = value === null ? null : aliasMatchKey(kind, value);
-    if (key !== null) keys.push(AliasIndex.key(kind, key));
+    if (key !== null) keys.push({ kind, value: shared(key, value) });
   };
   add('email', v.email);
   for (const alias of v.aliases) add(alias.kind, alias.value);
@@ -96,7 +97,7 @@ export class IdentityStore implements IdentityView {
   readonly #devicesByIp = new IdIndex();
 
   readonly #people = new VersionedTable<PersonVersion>({
-    indexers: [{ index: this.#personAliases, keys: personAliasKeys }],
+    indexers: [{ index: this.#personAliases, keys: personAliasKeys, name: AliasIndex.name }],
   });
   readonly #nhi = new VersionedTable<NonHumanIdentityVersion>({
     indexers: [{ index: this.#nhiByPlatformId, keys: (v) => asKeys(platformKey(v.platform, v.platform_id)) }],
@@ -106,9 +107,9 @@ export class IdentityStore implements IdentityView {
   });
   readonly #devices = new VersionedTable<DeviceVersion>({
     indexers: [
-      { index: this.#devicesBySerial, keys: (v) => asKeys(normaliseSerial(v.serial)) },
-      { index: this.#devicesByHostname, keys: (v) => hostnameKeys(v.hostname) },
-      { index: this.#devicesByIp, keys: (v) => v.ip_addresses.flatMap((ip) => asKeys(normaliseIp(ip))) },
+      { index: this.#devicesBySerial, keys: (v) => asKeys(shared(normaliseSerial(v.serial), v.serial)) },
+      { index: this.#devicesByHostname, keys: (v) => hostnameKeys(v.hostname).map((key) => shared(key, v.hostname)) },
+      { index: this.#devicesByIp, keys: (v) => v.ip_addresses.flatMap((ip) => asKeys(shared(normaliseIp(ip), ip))) },
     ],
   });
 
@@ -154,24 +155,30 @@ export class IdentityStore implements IdentityView {
     if (key !== null && key !== `${id}@${value.valid_from}`) {
       throw invalid(role, `key ${JSON.stringify(key)} is not '${id}@${value.valid_from}'`);
     }
-    const outcome = this.#table(role).put(id, this.#compact(role, value));
+    const outcome = this.#table(role).put(id, this.#compact(role, id, value));
     if (outcome !== 'unchanged') this.#generation++;
     return outcome;
   }
 
-  #compact(role: IdentityRole, value: AnyIdentity): AnyIdentity {
+  /** Compacts a version in place, sharing what did not change with the entity's latest version. */
+  #compact(role: IdentityRole, id: string, value: AnyIdentity): AnyIdentity {
+    const previous = this.#table(role).history(id).at(-1);
     switch (role) {
-      case 'identityUsers': return compactPerson(value as PersonVersion, this.#pool);
-      case 'identityDevices': return compactDevice(value as DeviceVersion, this.#pool);
-      case 'identityNhi': return compactNhi(value as NonHumanIdentityVersion, this.#pool);
-      case 'identityConnectors': return compactConnector(value as ConnectorVersion, this.#pool);
+      case 'identityUsers': return compactPerson(value as PersonVersion, this.#pool, previous as PersonVersion | undefined);
+      case 'identityDevices': return compactDevice(value as DeviceVersion, this.#pool, previous as DeviceVersion | undefined);
+      case 'identityNhi': return compactNhi(value as NonHumanIdentityVersion, this.#pool, previous as NonHumanIdentityVersion | undefined);
+      case 'identityConnectors': return compactConnector(value as ConnectorVersion, this.#pool, previous as ConnectorVersion | undefined);
     }
   }
 
   #table(role: IdentityRole): VersionedTable<AnyIdentity> {
-    const tables = { identityUsers: this.#people, identityDevices: this.#devices, identityNhi: this.#nhi, identityConnectors: this.#connectors };
     // Each role's table only ever receives that role's records (apply is generic over the role).
-    return tables[role] as unknown as VersionedTable<AnyIdentity>;
+    switch (role) {
+      case 'identityUsers': return this.#people as unknown as VersionedTable<AnyIdentity>;
+      case 'identityDevices': return this.#devices as unknown as VersionedTable<AnyIdentity>;
+      case 'identityNhi': return this.#nhi as unknown as VersionedTable<AnyIdentity>;
+      case 'identityConnectors': return this.#connectors as unknown as VersionedTable<AnyIdentity>;
+    }
   }
 
   person(id: string, t: number) { return this.#people.asOf(id, t); }

@@ -9,20 +9,22 @@ export interface Versioned {
   valid_from: number;
 }
 
-export interface Indexer<V> {
-  index: IndexWriter;
-  keys(version: V): Iterable<string>;
+export interface Indexer<V, K = string> {
+  index: IndexWriter<K>;
+  keys(version: V): Iterable<K>;
+  /** A key's identity when the keys of versions are compared (on a replace or removal); string keys are their own. */
+  name?(key: K): string;
 }
 
 export type PutOutcome = 'added' | 'replaced' | 'unchanged';
 
 export class VersionedTable<V extends Versioned> {
   readonly #byId = new Map<string, V[]>();
-  readonly #indexers: readonly Indexer<V>[];
+  readonly #indexers: readonly Indexer<V, unknown>[];
   readonly #same: (a: V, b: V) => boolean;
   #versions = 0;
 
-  constructor(options: { indexers?: readonly Indexer<V>[]; same?: (a: V, b: V) => boolean } = {}) {
+  constructor(options: { indexers?: readonly Indexer<V, unknown>[]; same?: (a: V, b: V) => boolean } = {}) {
     this.#indexers = options.indexers ?? [];
     this.#same = options.same ?? ((a, b) => JSON.stringify(a) === JSON.stringify(b));
   }
@@ -98,11 +100,11 @@ export class VersionedTable<V extends Versioned> {
 
   /** After a replace or removal: drop the keys no remaining version carries. */
   #reindex(id: string, remaining: readonly V[], gone: V): void {
-    for (const { index, keys } of this.#indexers) {
-      const kept = new Set<string>();
-      for (const version of remaining) for (const key of keys(version)) kept.add(key);
-      for (const key of keys(gone)) if (!kept.has(key)) index.delete(key, id);
-      for (const key of kept) index.add(key, id);
+    for (const { index, keys, name = (key: unknown) => key as string } of this.#indexers) {
+      const kept = new Map<string, unknown>();
+      for (const version of remaining) for (const key of keys(version)) kept.set(name(key), key);
+      for (const key of keys(gone)) if (!kept.has(name(key))) index.delete(key, id);
+      for (const key of kept.values()) index.add(key, id);
     }
   }
 }

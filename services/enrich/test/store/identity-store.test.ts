@@ -94,3 +94,50 @@ describe('IdentityStore', () => {
     expect(store.connectorIdsByClient('google', '1234.apps.googleusercontent.com')).toEqual([]);
   });
 });
+
+describe('IdentityStore compaction (a million identities must fit in memory)', () => {
+  it('drops what enrichment never reads and keeps everything it does', () => {
+    const store = new IdentityStore();
+    const scim = directoryPerson('00u7', 1000, {
+      email: 'kim@example.com', display_name: 'Kim Lee', department: 'Legal', title: 'Counsel', manager_person_id: '00u1',
+      groups: [{ group_id: 'g1', display_name: 'Legal' }], directory_record: JSON.stringify({ resource: { userName: 'kim@example.com', padding: 'x'.repeat(1000) } }),
+    });
+    store.apply('identityUsers', keyOf(scim), scim);
+    const kept = store.person('00u7', 2000)!;
+    expect(kept).toMatchObject({
+      person_id: '00u7', record_kind: 'directory', valid_from: 1000, active: true, lifecycle_state: 'active', email: 'kim@example.com',
+      display_name: 'Kim Lee', department: 'Legal', title: 'Counsel', manager_person_id: '00u1', directory_record: null, groups: null,
+      source: { platform: 'okta', feed: 'users', source_time: null },
+    });
+    expect(kept.aliases.map((a) => `${a.kind}=${a.value}`)).toEqual(['email=kim@example.com', 'upn=kim@example.com', 'scim_external_id=ext-00u7']);
+
+    const key = nonHuman('openai', 'api_key', 'key_1', 1000, { owner_email: 'kim@example.com', created_at: 500, last_used_at: 900, name: 'ci' });
+    store.apply('identityNhi', keyOf(key), key);
+    expect(store.nhi('openai:api_key:key_1', 2000)).toMatchObject({ owner_email: 'kim@example.com', created_at: 500, name: 'ci', redacted_value: null, last_used_at: null });
+  });
+
+  it('treats a re-sent version that differs only in dropped fields as unchanged', () => {
+    const store = new IdentityStore();
+    const first = directoryPerson('00u8', 1000, { email: 'ana@example.com', directory_record: '{"resource":{"meta":{"version":"W/\\"1\\""}}}' });
+    const again = directoryPerson('00u8', 1000, { email: 'ana@example.com', directory_record: '{"resource":{"meta":{"version":"W/\\"2\\""}}}' });
+    expect(store.apply('identityUsers', keyOf(first), first)).toBe('added');
+    expect(store.apply('identityUsers', keyOf(again), again)).toBe('unchanged');
+  });
+
+  it('shares unchanged aliases between versions and still un-indexes an alias only its removed version carried', () => {
+    const store = new IdentityStore();
+    const joined = directoryPerson('00u9', 1000, { email: 'max@example.com' });
+    const moved = directoryPerson('00u9', 5000, { email: 'max@example.com', department: 'Finance' });
+    const renamed = directoryPerson('00u9', 9000, { email: 'max.roe@example.com' });
+    for (const v of [joined, moved, renamed]) store.apply('identityUsers', keyOf(v), v);
+    expect(store.person('00u9', 6000)!.aliases).toBe(store.person('00u9', 2000)!.aliases);
+    expect(store.personIdsByAlias('email', 'max@example.com')).toEqual(['00u9']);
+    expect(store.personIdsByAlias('upn', 'max.roe@example.com')).toEqual(['00u9']);
+    // The new address leaves the index with the only version that carried it; the old one stays while a version carries it.
+    expect(store.apply('identityUsers', keyOf(renamed), null)).toBe('removed');
+    expect(store.personIdsByAlias('upn', 'max.roe@example.com')).toEqual([]);
+    expect(store.apply('identityUsers', keyOf(joined), null)).toBe('removed');
+    expect(store.personIdsByAlias('email', 'max@example.com')).toEqual(['00u9']);
+    expect(store.person('00u9', 6000)).toMatchObject({ department: 'Finance', email: 'max@example.com' });
+  });
+});
