@@ -4,8 +4,9 @@
 // Cursor's audit export holds logins, some naming nobody but an address.
 // One person on a laptop in the morning and a desktop in the afternoon, the
 // laptop's address leased to someone else's laptop the next day, the
-// desktop's to a third person's the day after: every event gets the device
-// and the person of its own time.
+// desktop's to a third person's the day after, the laptop re-imaged and
+// handed to a fourth: every event gets the device and the person of its own
+// time.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,6 +34,8 @@ const OSQUERY = [
   info('lt-ben', 'LAPB', '2026-03-03T08:00:00Z'), login('lt-ben', 'ben', '2026-03-03T08:00:00Z'), lease('lt-ben', '10.20.0.5', '2026-03-03T08:00:00Z', 'added'),
   lease('dt-ana', '10.20.0.9', '2026-03-03T18:00:00Z', 'removed'),
   info('lt-carla', 'LAPC', '2026-03-04T09:00:00Z'), login('lt-carla', 'carla', '2026-03-04T09:00:00Z'), lease('lt-carla', '10.20.0.9', '2026-03-04T09:00:00Z', 'added'),
+  // Ana's laptop re-imaged (a new osquery instance, counter back to 0) and handed to Dana.
+  info('lt-reimaged', 'LAPA', '2026-03-05T08:00:00Z'), login('lt-reimaged', 'dana', '2026-03-05T08:00:00Z'), lease('lt-reimaged', '10.20.0.40', '2026-03-05T08:00:00Z', 'added'),
 ];
 
 const DIRECTORY = [
@@ -40,6 +43,7 @@ const DIRECTORY = [
   'ana@example.com,E1,active,workday,2026-01-01T00:00:00Z,1,Ana,Lima,,Research,Engineer,,2026-01-01,,',
   'ben@example.com,E2,active,workday,2026-01-01T00:00:00Z,2,Ben,Okafor,,Research,Engineer,,2026-01-01,,',
   'carla@example.com,E3,active,workday,2026-01-01T00:00:00Z,3,Carla,Diaz,,Sales,Manager,,2026-01-01,,',
+  'dana@example.com,E4,active,workday,2026-01-01T00:00:00Z,4,Dana,Boss,,Sales,Manager,,2026-01-01,,',
 ];
 
 const cursor = (id: string, time: string, email: string, ip: string) =>
@@ -50,6 +54,7 @@ const CURSOR = [
   cursor('c-evening-gap', '2026-03-02T20:00:00.000Z', 'unknown', '10.20.0.5'),
   cursor('c-next-day', '2026-03-03T10:00:00.000Z', 'unknown', '::ffff:10.20.0.5'),
   cursor('c-day-three', '2026-03-04T10:00:00.000Z', 'unknown', '10.20.0.9'),
+  cursor('c-after-reimage', '2026-03-05T10:00:00.000Z', 'unknown', '10.20.0.40'),
 ];
 
 describe('devices over time, end to end', () => {
@@ -92,6 +97,8 @@ describe('devices over time, end to end', () => {
       [id('c-evening-gap')]: [null, null, 'unresolved'],
       [id('c-next-day')]: ['serial:LAPB', 'workday:E2', 'device_user'],
       [id('c-day-three')]: ['serial:LAPC', 'workday:E3', 'device_user'],
+      // The re-imaged laptop is the same device, its history split at the re-image: Dana's after, Ana's before.
+      [id('c-after-reimage')]: ['serial:LAPA', 'workday:E4', 'device_user'],
     };
     type Row = { event_id: string; device_id: string | null; person_id: string | null; attribution_method: string; reasons: string[]; source_platform: string; action: string };
     const read = () => ch.queryRows<Row>(`SELECT event_id, device_id, person_id, attribution_method, reasons, source_platform, action FROM ${TABLES.accessEvents} FINAL`);

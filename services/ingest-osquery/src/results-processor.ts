@@ -10,6 +10,7 @@ import type { OutRecord, ProcessedItem } from '#source';
 import { aiToolEvents, type EndpointCatalogue } from './ai-tool-events.ts';
 import { applyResult, emptyHostState, hostContext, type DeviceStateOptions, type HostState } from './device-state.ts';
 import { readResultRecord } from './result-record.ts';
+import { tableKindOf } from './table-kind.ts';
 
 export interface ProcessorOptions extends DeviceStateOptions {
   catalogue: EndpointCatalogue;
@@ -23,6 +24,18 @@ export function processResult(hosts: HostStates, value: unknown, raw: Buffer, op
   const read = readResultRecord(value);
   if (!read.ok) return { raw, result: { ok: false, stage: 'normalising', error: read.error } };
   const record = read.record;
+  // A query whose rows Tether cannot place would otherwise vanish: it is a dead letter that says how to name its table.
+  if (record.rows.length > 0 && tableKindOf(record.name, record.rows, options.tableMapping) === null) {
+    const columns = Object.keys(record.rows[0]!.columns).slice(0, 12).join(', ');
+    return {
+      raw,
+      result: {
+        ok: false,
+        stage: 'normalising',
+        error: tetherError('TETHER_NORMALISE_INVALID', `query ${JSON.stringify(record.name.slice(0, 120))}: its columns (${columns}) match no table Tether reads; name its table in TETHER_OSQUERY_TABLES`),
+      },
+    };
+  }
   const step = applyResult(hosts.get(record.hostIdentifier) ?? emptyHostState(record.hostIdentifier), record, options);
   hosts.set(record.hostIdentifier, step.state);
   const records: OutRecord[] = [];
