@@ -8,6 +8,7 @@
 // The mix exercises every starter rule: key use (5 % of owners left, keys
 // seen from several networks), key creations in bursts, sessions, connector
 // use, unattributed actors. Prints numbers; asserts nothing.
+import { produceAll } from './lib/produce.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -62,19 +63,6 @@ function eventAt(n: number): AccessEvent {
   return anthropicSystemEvent({ id: `a${n}`, time });
 }
 
-async function produceAll(records: Iterable<ProduceRecord>): Promise<void> {
-  const producer = await kafka.producer();
-  let chunk: ProduceRecord[] = [];
-  for (const r of records) {
-    chunk.push(r);
-    if (chunk.length === 5_000) {
-      await producer.send(chunk);
-      chunk = [];
-    }
-  }
-  if (chunk.length > 0) await producer.send(chunk);
-  await producer.close();
-}
 
 async function total(read: (admin: Awaited<ReturnType<typeof kafka.admin>>) => Promise<bigint>): Promise<number> {
   const admin = await kafka.admin();
@@ -108,8 +96,8 @@ async function main(): Promise<void> {
   })));
   await admin.close();
   const codec = await createCodec({ registry: createRegistryClient(config.TETHER_SCHEMA_REGISTRY_URL), registryUrl: config.TETHER_SCHEMA_REGISTRY_URL, topicPrefix: prefix });
-  await produceAll(identities(codec));
-  await produceAll((function* () {
+  await produceAll(kafka, identities(codec));
+  await produceAll(kafka, (function* () {
     for (let n = 0; n < M; n++) {
       const e = eventAt(n);
       yield { topic: topics.accessRaw, key: e.event_id, value: codec.encode('accessRaw', e) };

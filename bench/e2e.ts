@@ -15,6 +15,7 @@
 //      services/query CLI, a process per run), the HTTP API, and the same SQL
 //      in clickhouse-client: p50/p99.
 // Prints every figure with its anchor and ratio; asserts nothing.
+import { produceAll } from './lib/produce.ts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,26 +82,6 @@ async function poll<T>(check: () => Promise<T | undefined>, intervalMs = 200): P
   }
 }
 
-async function produceAll(records: Iterable<ProduceRecord>, batch = 2_000, inFlight = 4): Promise<number> {
-  const producer = await kafka.producer();
-  const iterator = records[Symbol.iterator]();
-  let count = 0;
-  const worker = async () => {
-    for (;;) {
-      const chunk: ProduceRecord[] = [];
-      for (let r = iterator.next(); !r.done; r = iterator.next()) {
-        chunk.push(r.value);
-        if (chunk.length === batch) break;
-      }
-      if (chunk.length === 0) return;
-      count += chunk.length;
-      await producer.send(chunk);
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  await producer.close();
-  return count;
-}
 
 function startService(name: string, entry: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, [path.join(ROOT, entry)], {
@@ -142,19 +123,19 @@ async function backlogAndFreshness(): Promise<void> {
 
   // 1. Identities, then the raw backlog.
   let started = performance.now();
-  const versions = await produceAll(identityRecords(IDENTITIES, codec, topics));
+  const versions = await produceAll(kafka, identityRecords(IDENTITIES, codec, topics), 2_000);
   console.log(`identities: ${n0(IDENTITIES)} people (${n0(versions)} versions: directory, OpenAI account, device, API key) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const random = prng(0xe2e);
   let rawBytes = 0;
   started = performance.now();
-  await produceAll((function* () {
+  await produceAll(kafka, (function* () {
     for (let n = 0; n < EVENTS; n++) {
       const e = rawEvent(runId, n, Math.floor(random() * IDENTITIES), WINDOW_FROM + Math.floor((WINDOW_MS * n) / EVENTS));
       const value = codec.encode('accessRaw', e);
       rawBytes += value.length;
       yield { topic: topics.accessRaw, key: e.event_id, value };
     }
-  })());
+  })(), 2_000);
   const recordSize = Math.round(rawBytes / EVENTS);
   console.log(`raw events: ${n0(EVENTS)} of ${recordSize} B (Avro, wire format) produced in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 

@@ -10,6 +10,7 @@
 //               append, p50/p99;
 //   memory    - the service's RSS after restore and its peak (VmHWM).
 // Every event resolves (no late-identity waits). Prints numbers; asserts nothing.
+import { produceAll } from './lib/produce.ts';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -58,27 +59,6 @@ function* identityRecords(p: Population, codec: Codec): Generator<ProduceRecord>
   }
 }
 
-async function produceAll(records: Iterable<ProduceRecord>, batch = 5_000, inFlight = 4): Promise<number> {
-  const producer = await kafka.producer();
-  const iterator = records[Symbol.iterator]();
-  let count = 0;
-  const worker = async () => {
-    for (;;) {
-      const chunk: ProduceRecord[] = [];
-      while (chunk.length < batch) {
-        const r = iterator.next();
-        if (r.done) break;
-        chunk.push(r.value);
-      }
-      if (chunk.length === 0) return;
-      count += chunk.length;
-      await producer.send(chunk);
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  await producer.close();
-  return count;
-}
 
 async function highWatermarks(topic: string): Promise<number> {
   const admin = await kafka.admin();
@@ -126,12 +106,12 @@ async function main(): Promise<void> {
 
   const entities = entityCount(p);
   let started = performance.now();
-  const versions = await produceAll(identityRecords(p, codec));
+  const versions = await produceAll(kafka, identityRecords(p, codec));
   console.log(`identities: ${entities} entities (${versions} versions) produced in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
   started = performance.now();
   const [from, to] = YEAR_2025;
-  await produceAll((function* () {
+  await produceAll(kafka, (function* () {
     for (let n = 0; n < M; n++) {
       const e = eventAt(n, p, from + Math.floor(((to - from) * n) / M));
       yield { topic: topics.accessRaw, key: e.event_id, value: codec.encode('accessRaw', e) };
