@@ -8,7 +8,6 @@
 // The mix exercises every starter rule: key use (5 % of owners left, keys
 // seen from several networks), key creations in bursts, sessions, connector
 // use, unattributed actors. Prints numbers; asserts nothing.
-import { produceAll } from './lib/produce.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +18,7 @@ import { createCodec, createRegistryClient, versionKey, type AccessEvent } from 
 import { freePort } from '#testkit';
 import { anthropicSystemEvent, googleTokenEvent, openaiKeyEvent, openaiSessionEvent } from '../services/enrich/test/fixtures/events.ts';
 import { at, connectorGrant, device, directoryPerson, nonHuman, platformAccount } from '../services/enrich/test/fixtures/identities.ts';
+import { produceAll } from './lib/produce.ts';
 
 const { values } = parseArgs({ options: { persons: { type: 'string', default: '5000' }, events: { type: 'string', default: '200000' } } });
 const P = Number(values.persons);

@@ -15,7 +15,6 @@
 //      services/query CLI, a process per run), the HTTP API, and the same SQL
 //      in clickhouse-client: p50/p99.
 // Prints every figure with its anchor and ratio; asserts nothing.
-import { produceAll } from './lib/produce.ts';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +31,7 @@ import { freePort } from '#testkit';
 import { trailQuery } from '../services/query/src/trail.ts';
 import { producerPerformance } from './lib/kafka-perf.ts';
 import { identityRecords, personId, prng, rawEvent } from './lib/population.ts';
+import { produceAll } from './lib/produce.ts';
 
 const { values } = parseArgs({
   options: {

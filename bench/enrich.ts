@@ -10,7 +10,6 @@
 //               append, p50/p99;
 //   memory    - the service's RSS after restore and its peak (VmHWM).
 // Every event resolves (no late-identity waits). Prints numbers; asserts nothing.
-import { produceAll } from './lib/produce.ts';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -22,6 +21,7 @@ import { createKafkaClient, openTopicReader, type ProduceRecord } from '#kafka';
 import { createLogger } from '#log';
 import { createCodec, createRegistryClient, versionKey, type AccessEvent, type Codec } from '#schemas';
 import { entityCount, eventAt as eventOf, identityRecords as identityVersions, population, seededRandom, YEAR_2025, type Population } from './enrich-population.ts';
+import { produceAll } from './lib/produce.ts';
 
 const { values } = parseArgs({
   options: {
