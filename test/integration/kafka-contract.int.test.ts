@@ -17,14 +17,17 @@ const TIMEOUT_MS = 180_000;
 /** Producers the broker tracks on a partition (DescribeProducers): an idempotent producer has a producer id. */
 async function activeProducers(topic: string, partition: number): Promise<bigint[]> {
   const [host, port] = config.TETHER_KAFKA_BROKERS[0]!.split(':');
-  const connection = new Connection('tether-contract-test');
-  await connection.connect(host!, Number(port));
-  try {
-    const response = await describeProducersV0.api.async(connection, [{ name: topic, partitionIndexes: [partition] }]);
-    return response.topics[0]!.partitions[0]!.activeProducers.map((p) => p.producerId);
-  } finally {
-    await connection.close();
-  }
+  // Right after the topic is created a fresh broker may not lead its partition yet ("not the current leader"): asked again until it does.
+  return waitFor(async () => {
+    const connection = new Connection('tether-contract-test');
+    await connection.connect(host!, Number(port));
+    try {
+      const response = await describeProducersV0.api.async(connection, [{ name: topic, partitionIndexes: [partition] }]);
+      return response.topics[0]!.partitions[0]!.activeProducers.map((p) => p.producerId);
+    } finally {
+      await connection.close();
+    }
+  }, { timeoutMs: 60_000, what: `the producers of ${topic}` });
 }
 
 /** The group's members as the broker sees them: member id and static instance id (null for a dynamic member). */
