@@ -6,7 +6,7 @@
 // derived from host, query, time, action and the canonical row, so reading
 // the same result again never makes a second event. Pure.
 import { deriveEventId, type AccessEvent, type OcsfClass, type Target } from '#schemas';
-import { rowKey } from './device-state.ts';
+import { rowKey, type HostIdentity } from './device-state.ts';
 import type { ResultRecord, ResultRow } from './result-record.ts';
 import { tableKindOf, type TableKind } from './table-kind.ts';
 
@@ -30,12 +30,6 @@ export interface EndpointCatalogue {
   apiAddress(address: string, at: number): CatalogueMatch | null;
 }
 
-/** Who the rows are about, as far as the host's state knows it. */
-export interface HostContext {
-  deviceId: string | null;
-  serial: string | null;
-  hostname: string | null;
-}
 
 const EVIDENCE: Partial<Record<TableKind, { action: string; ocsf: OcsfClass; target: string }>> = {
   processes: { action: 'endpoint.ai_app.running', ocsf: ocsf(1, 1007, 1), target: 'ai_app' },
@@ -48,15 +42,17 @@ const EVIDENCE: Partial<Record<TableKind, { action: string; ocsf: OcsfClass; tar
 
 export interface EvidenceContext {
   catalogue: EndpointCatalogue;
-  host: HostContext;
+  host: HostIdentity;
   ingestedAt: number;
   rawBytes: Buffer;
+  /** The table the record's query reads, when the caller placed it already. */
+  kind?: TableKind | null;
   tableMapping?: Readonly<Record<string, TableKind>>;
 }
 
 /** The AI access events one result record shows; rows the catalogue does not know are not events. */
 export function aiToolEvents(record: ResultRecord, ctx: EvidenceContext): AccessEvent[] {
-  const kind = tableKindOf(record.name, record.rows, ctx.tableMapping);
+  const kind = ctx.kind !== undefined ? ctx.kind : tableKindOf(record.name, record.rows, ctx.tableMapping);
   const evidence = kind === null ? undefined : EVIDENCE[kind];
   if (kind === null || evidence === undefined) return [];
   const out: AccessEvent[] = [];

@@ -20,6 +20,8 @@ const STATE_TABLES: ReadonlySet<TableKind> = new Set(['system_info', 'os_version
 const NON_SESSION_TYPES = new Set(['boot_time', 'runlevel', 'init', 'login', 'dead', 'accounting', 'new_time', 'old_time']);
 
 export interface QueryRows {
+  /** The table the query reads, as it was placed when its rows arrived. */
+  kind: TableKind;
   /** The run these rows were last replaced or changed by: `<epoch>/<counter>/<unixTime>`. */
   run: string;
   rows: Record<string, Record<string, string>>;
@@ -40,40 +42,50 @@ export interface DeviceStateOptions {
   observedAt: number;
 }
 
-export type DeviceStateStep = { state: HostState; version: DeviceVersion | null; reason: string | null };
+/** Who a host's evidence is about, as far as its state knows. */
+export interface HostIdentity {
+  deviceId: string | null;
+  serial: string | null;
+  hostname: string | null;
+}
+
+export type DeviceStateStep = { state: HostState; version: DeviceVersion | null; reason: string | null; host: HostIdentity };
 
 export function emptyHostState(host: string): HostState {
   return { host, tables: {}, emitted: null };
 }
 
-/** Applies one result record of this host to its state; a version when what the device is, who uses it or which addresses it holds changed. */
-export function applyResult(state: HostState, record: ResultRecord, options: DeviceStateOptions): DeviceStateStep {
-  const kind = tableKindOf(record.name, record.rows, options.tableMapping);
-  if (kind === null || !STATE_TABLES.has(kind)) return { state, version: null, reason: null };
-  const run = `${record.epoch ?? ''}/${record.counter ?? ''}/${record.timeMs}`;
-  const previous = state.tables[record.name];
-  const fullSet = record.shape === 'snapshot' || record.counter === 0;
-  // One run may arrive as many lines (event format): only its first line replaces the set.
-  const rows = fullSet && previous?.run !== run ? {} : { ...(previous?.rows ?? {}) };
-  applyRows(rows, record.rows);
-  const tables = { ...state.tables, [record.name]: { run, rows } };
-  const next: HostState = { ...state, tables };
+/**
+ * Applies one result record of this host to its state; a version when what the device is, who uses it or
+ * which addresses it holds changed, and who the host is now (for the record's evidence). `kind` is the
+ * table the record's query reads, when the caller placed it already.
+ */
+export function applyResult(
+  state: HostState, record: ResultRecord, options: DeviceStateOptions,
+  kind: TableKind | null = tableKindOf(record.name, record.rows, options.tableMapping),
+): DeviceStateStep {
+  let next = state;
+  if (kind !== null && STATE_TABLES.has(kind)) {
+    const run = `${record.epoch ?? ''}/${record.counter ?? ''}/${record.timeMs}`;
+    const previous = state.tables[record.name];
+    const fullSet = record.shape === 'snapshot' || record.counter === 0;
+    // One run may arrive as many lines (event format): only its first line replaces the set.
+    const rows = fullSet && previous?.run !== run ? {} : { ...(previous?.rows ?? {}) };
+    applyRows(rows, record.rows);
+    next = { ...state, tables: { ...state.tables, [record.name]: { kind, run, rows } } };
+  }
   const derived = derive(next, record, options);
-  if (derived === null) return { state: next, version: null, reason: 'no device identity yet (no system_info row or identity decoration)' };
+  const host = { deviceId: derived?.device_id ?? null, serial: derived?.serial ?? null, hostname: derived?.hostname ?? null };
+  if (next === state) return { state, version: null, reason: null, host };
+  if (derived === null) return { state: next, version: null, reason: 'no device identity yet (no system_info row or identity decoration)', host };
   const content = JSON.stringify([derived.device_id, derived.serial, derived.hostname, derived.os, derived.assigned_email, derived.ip_addresses]);
-  if (content === state.emitted) return { state: next, version: null, reason: null };
+  if (content === state.emitted) return { state: next, version: null, reason: null, host };
   const version: DeviceVersion = {
     ...derived,
     valid_from: record.timeMs,
     source: { platform: 'osquery', feed: record.name, source_time: record.timeRaw, observed_at: options.observedAt },
   };
-  return { state: { ...next, emitted: content }, version, reason: null };
-}
-
-/** Who a host's evidence is about, as far as its state knows: its device id, serial and hostname. */
-export function hostContext(state: HostState, record: ResultRecord, options: DeviceStateOptions): { deviceId: string | null; serial: string | null; hostname: string | null } {
-  const derived = derive(state, record, options);
-  return { deviceId: derived?.device_id ?? null, serial: derived?.serial ?? null, hostname: derived?.hostname ?? null };
+  return { state: { ...next, emitted: content }, version, reason: null, host };
 }
 
 function applyRows(rows: Record<string, Record<string, string>>, changes: readonly ResultRow[]): void {
@@ -91,11 +103,7 @@ export function rowKey(columns: Readonly<Record<string, string>>): string {
 
 function derive(state: HostState, record: ResultRecord, options: DeviceStateOptions): Omit<DeviceVersion, 'valid_from' | 'source'> | null {
   const byKind = new Map<TableKind, Record<string, string>[]>();
-  for (const [name, table] of Object.entries(state.tables)) {
-    const rows = Object.values(table.rows);
-    const kind = tableKindOf(name, rows.map((columns) => ({ action: 'added', columns })), options.tableMapping);
-    if (kind !== null) byKind.set(kind, [...(byKind.get(kind) ?? []), ...rows]);
-  }
+  for (const table of Object.values(state.tables)) byKind.set(table.kind, [...(byKind.get(table.kind) ?? []), ...Object.values(table.rows)]);
   const info = byKind.get('system_info')?.[0];
   const decorations = record.decorations;
   const serial = normaliseSerial(info?.hardware_serial ?? decorations.hardware_serial ?? decorations.serial ?? null);

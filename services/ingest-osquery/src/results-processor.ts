@@ -8,7 +8,7 @@ import { tetherError } from '#errors';
 import { versionKey } from '#schemas';
 import type { OutRecord, ProcessedItem } from '#source';
 import { aiToolEvents, type EndpointCatalogue } from './ai-tool-events.ts';
-import { applyResult, emptyHostState, hostContext, type DeviceStateOptions, type HostState } from './device-state.ts';
+import { applyResult, emptyHostState, type DeviceStateOptions, type HostState } from './device-state.ts';
 import { readResultRecord } from './result-record.ts';
 import { tableKindOf } from './table-kind.ts';
 
@@ -24,8 +24,9 @@ export function processResult(hosts: HostStates, value: unknown, raw: Buffer, op
   const read = readResultRecord(value);
   if (!read.ok) return { raw, result: { ok: false, stage: 'normalising', error: read.error } };
   const record = read.record;
+  const kind = tableKindOf(record.name, record.rows, options.tableMapping);
   // A query whose rows Tether cannot place would otherwise vanish: it is a dead letter that says how to name its table.
-  if (record.rows.length > 0 && tableKindOf(record.name, record.rows, options.tableMapping) === null) {
+  if (record.rows.length > 0 && kind === null) {
     const columns = Object.keys(record.rows[0]!.columns).slice(0, 12).join(', ');
     return {
       raw,
@@ -36,11 +37,11 @@ export function processResult(hosts: HostStates, value: unknown, raw: Buffer, op
       },
     };
   }
-  const step = applyResult(hosts.get(record.hostIdentifier) ?? emptyHostState(record.hostIdentifier), record, options);
+  const step = applyResult(hosts.get(record.hostIdentifier) ?? emptyHostState(record.hostIdentifier), record, options, kind);
   hosts.set(record.hostIdentifier, step.state);
   const records: OutRecord[] = [];
   if (step.version) records.push({ role: 'identityDevices', key: versionKey(step.version.device_id, step.version.valid_from), value: step.version });
-  const events = aiToolEvents(record, { catalogue: options.catalogue, host: hostContext(step.state, record, options), ingestedAt: options.ingestedAt, rawBytes: raw, tableMapping: options.tableMapping });
+  const events = aiToolEvents(record, { catalogue: options.catalogue, host: step.host, ingestedAt: options.ingestedAt, rawBytes: raw, kind });
   for (const event of events) records.push({ role: 'accessRaw', key: event.event_id, value: event });
   return { raw, result: { ok: true, records } };
 }
